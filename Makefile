@@ -1,0 +1,59 @@
+# abrkit: every target sets itself up on a fresh machine, idempotently.
+#   make demo    the main job: build the sample title, serve it, play it over a real trace
+#   make test    ruff, mypy --strict, and the whole pytest suite
+#   make bench   the benchmark scripts in bench/, one table
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+EXTRAS := gui,dev,distributed
+# Qt (offscreen widgets, QtMultimedia) and audio need these shared libraries.
+DEB_PACKAGES := libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
+	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libpulse0 libasound2
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+INSTALLED := $(VENV)/.installed
+
+.PHONY: setup deps demo test lint typecheck pytest bench clean
+
+setup: deps $(INSTALLED)
+
+# Debian packages: only when one is missing, so a set-up machine needs no network.
+deps:
+	@missing=""; for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+
+# Reinstall when the project's metadata changes (new dependency, new entry point).
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
+	touch $@
+
+demo: setup
+	$(BIN)/abrkit demo
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check player abr drm traces ui tests bench
+
+typecheck: setup
+	$(BIN)/mypy
+
+pytest: setup
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+
+test: lint typecheck pytest
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
