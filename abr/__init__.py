@@ -3,6 +3,12 @@
 Import policies by name through the registry (``create_policy("bola")``) or directly.
 """
 
+from abr.estimators import (
+    EwmaEstimator,
+    HarmonicMeanEstimator,
+    LatencyTracker,
+    SlidingPercentileEstimator,
+)
 from abr.interface import (
     AbrContext,
     AbrPolicy,
@@ -30,8 +36,12 @@ __all__ = [
     "BandwidthEstimator",
     "Decision",
     "DownloadProgress",
+    "EwmaEstimator",
+    "HarmonicMeanEstimator",
+    "LatencyTracker",
     "PlaybackState",
     "Rung",
+    "SlidingPercentileEstimator",
     "ThroughputSample",
     "UnknownNameError",
     "abandon_check",
