@@ -32,6 +32,7 @@ class DrmCode(enum.IntEnum):
     CLOCK_TAMPERED = 6014
     LICENSE_TAMPERED = 6015
     SESSION_NOT_FOUND = 6016
+    INVALID_SESSION_STATE = 6017
 
 
 class DrmError(Exception):

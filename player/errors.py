@@ -93,6 +93,7 @@ class Code(enum.IntEnum):
     CLOCK_TAMPERED = 6014
     LICENSE_TAMPERED = 6015
     SESSION_NOT_FOUND = 6016
+    INVALID_SESSION_STATE = 6017  # EME InvalidStateError: a call the session's state forbids
 
     # PLAYER (7xxx)
     INVALID_STATE = 7001
