@@ -25,14 +25,11 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from multiprocessing.connection import Connection
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+import aiohttp
+from aiohttp import web
 
-import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
-
-from player.net import Fetcher, NetworkConfig, Progress  # noqa: E402
+from player.net import Fetcher, NetworkConfig, Progress
 
 TARGET = 0.8
 
