@@ -1,0 +1,1855 @@
+"""The sans-I/O streaming engine: events in, actions out.
+
+:class:`Engine` does no I/O, reads no clock and starts no task. Its driver (the real-time
+:class:`~player.Player`, or the headless simulator in ``traces``) calls it with explicit
+times and carries out the actions it returns.
+
+Playback clock. The engine keeps the playhead itself: while playing it advances with the
+driver's ``now`` (``tick(now)``); a driver whose sink renders passes the sink's position
+instead (``tick(now, position=...)``). The playhead may only advance to the end of the
+shorter of the contiguous audio and video buffers; reaching it is a stall, timed exactly
+(when the buffer ran dry, not when the next tick came), so coarse ticks in the simulator
+lose nothing.
+
+Fetching. One media request is in flight at a time (index and init segments share that
+slot; manifest and live playlist refreshes do not), always for the track that is
+furthest behind, so audio and video stay aligned and throughput samples are clean. At
+each segment boundary the ABR policy chooses the video rung; quality changes only at
+segment boundaries, except that the policy may abandon an in-flight download.
+
+Failover. A failed request is retried on the other origins of the segment first (the
+failed origin is tried last for ``origin_penalty_s``); when every origin failed, the
+manifest is refetched before the next try; after ``max_attempts`` the error is fatal.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+import urllib.parse
+from collections.abc import Callable
+
+from abr.interface import (
+    AbrContext,
+    AbrPolicy,
+    BandwidthEstimator,
+    DownloadProgress,
+    PlaybackState,
+    Rung,
+    ThroughputSample,
+    abandon_check,
+)
+from player.buffer import BufferedSegment, TrackBuffer
+from player.capabilities import can_decode
+from player.config import PlayerConfig
+from player.engine.events import (
+    Abandoned,
+    Abort,
+    Action,
+    Downloaded,
+    Ended,
+    Error,
+    Evicted,
+    Fetch,
+    FetchPurpose,
+    Flush,
+    LiveJump,
+    ManifestUpdated,
+    PlaybackStarted,
+    QualityChanged,
+    RequestFailed,
+    Resumed,
+    Seeked,
+    Seeking,
+    SegmentAppended,
+    Stalled,
+    StreamFetched,
+    TrackChanged,
+    WaitUntil,
+)
+from player.engine.selection import Selection, language_matches, select_track
+from player.errors import Code, PlayerError
+from player.manifest.model import (
+    IndexRequest,
+    InitSegment,
+    Period,
+    Presentation,
+    Representation,
+    Segment,
+    SegmentIndex,
+    Track,
+    TrackKind,
+)
+
+__all__ = ["Engine", "EngineState", "ManifestParser"]
+
+ManifestParser = Callable[[bytes, str], Presentation]
+
+_INF = math.inf
+_EPS = 1e-6
+_SAMPLES_KEPT = 20
+
+
+class EngineState(enum.StrEnum):
+    """Where the engine is."""
+
+    IDLE = "idle"  # not started
+    BUFFERING = "buffering"  # started, first frame not shown yet
+    PLAYING = "playing"
+    PAUSED = "paused"
+    STALLED = "stalled"
+    SEEKING = "seeking"
+    ENDED = "ended"
+    ERROR = "error"
+
+
+class _Track:
+    """Engine state of one active track (video, audio or text)."""
+
+    __slots__ = (
+        "appended_quality",
+        "attempts",
+        "buffer",
+        "decided",
+        "decided_at",
+        "decided_reason",
+        "ended",
+        "fallback_inits",
+        "has_ranges",
+        "index_reqs",
+        "indexes",
+        "kind",
+        "ladder",
+        "manual",
+        "next_index",
+        "next_number",
+        "next_time",
+        "period",
+        "reload_at",
+        "reload_busy",
+        "reps",
+        "track",
+        "wait_until",
+    )
+
+    def __init__(self, kind: TrackKind, gap_tolerance: float) -> None:
+        self.kind = kind
+        self.buffer = TrackBuffer(gap_tolerance)
+        self.track: Track | None = None
+        self.reps: list[Representation] = []
+        self.ladder: tuple[Rung, ...] = ()
+        self.indexes: list[SegmentIndex | None] = []
+        self.index_reqs: list[IndexRequest | None] = []
+        self.fallback_inits: list[InitSegment | None] = []
+        self.period = 0
+        self.next_time = 0.0
+        self.next_number: int | None = None
+        self.next_index: SegmentIndex | None = None
+        self.decided: int | None = None
+        self.decided_at = math.nan
+        self.decided_reason = ""
+        self.appended_quality: int | None = None
+        self.manual: int | None = None
+        self.ended = False
+        self.wait_until = 0.0
+        self.attempts = 0
+        self.reload_at = _INF
+        self.reload_busy = False
+        self.has_ranges: bool | None = None
+
+    def set_selection(self, sel: Selection, period: int) -> None:
+        track = sel.track
+        self.track = track
+        self.reps = sel.reps
+        self.period = period
+        self.ladder = tuple(
+            Rung(
+                index=i,
+                bitrate_bps=int(r.bandwidth),
+                width=r.width,
+                height=r.height,
+                codecs=r.codecs or track.codecs,
+                id=r.id,
+            )
+            for i, r in enumerate(sel.reps)
+        )
+        self.indexes = [r.index if isinstance(r.index, SegmentIndex) else None for r in sel.reps]
+        self.index_reqs = [r.index if isinstance(r.index, IndexRequest) else None for r in sel.reps]
+        self.fallback_inits = [
+            r.index.init if isinstance(r.index, IndexRequest) else None for r in sel.reps
+        ]
+        self.next_number = None
+        self.next_index = None
+        self.decided = None
+        self.decided_at = math.nan
+        self.has_ranges = None
+        self.reload_at = _INF
+        self.reload_busy = False
+        if self.manual is not None:
+            self.manual = min(self.manual, len(self.reps) - 1)
+        if self.appended_quality is not None:
+            self.appended_quality = min(self.appended_quality, len(self.reps) - 1)
+
+    def reset_position(self, t: float) -> None:
+        self.next_time = t
+        self.next_number = None
+        self.next_index = None
+        self.decided = None
+        self.decided_at = math.nan
+        self.ended = False
+        self.wait_until = 0.0
+        self.attempts = 0
+
+
+class _Request:
+    """A request the engine is waiting on."""
+
+    __slots__ = (
+        "attempt",
+        "byte_range",
+        "first_byte",
+        "id",
+        "init",
+        "nbytes",
+        "purpose",
+        "quality",
+        "reload",
+        "segment",
+        "start",
+        "total",
+        "track",
+        "url",
+        "urls",
+    )
+
+    def __init__(
+        self,
+        rid: int,
+        purpose: FetchPurpose,
+        track: _Track | None,
+        urls: tuple[str, ...],
+        start: float,
+    ) -> None:
+        self.id = rid
+        self.purpose = purpose
+        self.track = track
+        self.urls = urls
+        self.url = urls[0]
+        self.start = start
+        self.first_byte: float | None = None
+        self.nbytes = 0
+        self.total: int | None = None
+        self.segment: Segment | None = None
+        self.init: InitSegment | None = None
+        self.quality = 0
+        self.reload = False
+        self.attempt = 1
+        self.byte_range: object = None
+
+
+def _origin(url: str) -> str:
+    parts = urllib.parse.urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+class Engine:
+    """The streaming state machine. See the module docstring for the model.
+
+    ``policy`` chooses the video rung at each segment boundary; ``estimator`` is fed every
+    media download of at least ``config.abr.min_sample_bytes``. ``manifest_parser``
+    (``parse_manifest(data, url)``) turns refetched manifests into presentations; without
+    it the driver applies refreshes with :meth:`update_presentation`.
+    ``initial_bandwidth_bps`` seeds the first choice (the bandwidth cache) until the
+    estimator has an estimate. ``decodable`` decides which codecs strings can play
+    (default: :func:`player.capabilities.can_decode`).
+
+    Every event method returns the actions to carry out, in order; the last
+    :class:`WaitUntil` tells the driver when to call :meth:`tick` at the latest.
+    Bad arguments raise ``PlayerError(INVALID_ARGUMENT)``; reports about unknown or
+    aborted requests are ignored.
+    """
+
+    def __init__(
+        self,
+        presentation: Presentation,
+        policy: AbrPolicy,
+        estimator: BandwidthEstimator,
+        config: PlayerConfig | None = None,
+        *,
+        manifest_parser: ManifestParser | None = None,
+        initial_bandwidth_bps: float | None = None,
+        decodable: Callable[[str | None], bool] | None = None,
+    ) -> None:
+        self.config = config = config or PlayerConfig()
+        goals = config.buffer
+        self._start_s = goals.start_s
+        self._resume_s = goals.resume_s
+        self._goal_s = goals.goal_s
+        self._behind_s = goals.behind_s
+        self._max_bytes = goals.max_bytes
+        self._tol = goals.gap_tolerance_s
+        self._streaming = config.streaming
+        self._min_sample = config.abr.min_sample_bytes
+        self._policy = policy
+        self._estimator = estimator
+        self._parser = manifest_parser
+        seed = initial_bandwidth_bps or config.abr.default_bandwidth_bps
+        self._seed_bps: float | None = float(seed) if seed else None
+        self._decodable = decodable or can_decode
+        self._pres = presentation
+        if not presentation.periods:
+            raise PlayerError(Code.NO_PERIODS, "the presentation has no periods")
+
+        self._tracks: list[_Track] = []
+        self._video: _Track | None = None
+        self._audio: _Track | None = None
+        self._text: _Track | None = None
+        self._gating: list[_Track] = []
+        self._build_tracks(0)
+
+        self._next_id = 1
+        self._requests: dict[int, _Request] = {}
+        self._media_req: _Request | None = None
+        self._manifest_req: _Request | None = None
+        self._samples: tuple[ThroughputSample, ...] = ()
+        self._init_data: dict[InitSegment, bytes | None] = {}
+        self._bad_origins: dict[str, float] = {}
+
+        self._started_fetching = False
+        self._play_requested = config.streaming.autoplay
+        self._started = False
+        self._paused = False
+        self._stalled = False
+        self._seeking = False
+        self._ended = False
+        self._fatal: PlayerError | None = None
+        self._all_fetched_reported = False
+        self._pos = 0.0
+        self._clock = 0.0
+        self._stall_start = 0.0
+        self._rebuffer_total = 0.0
+        self._retry_at = 0.0
+        self._await_refresh = False
+        self._cap_blocked = False
+        self._wall_offset = 0.0
+        self._live = presentation.is_live
+        self._live_start_pending = False
+        self._manifest_refresh_at = _INF
+        self._next_window_check = 0.0
+        self._manifest_failures = 0
+        self._pending_error: PlayerError | None = None
+        self._repositioned = False
+
+    # -- track setup ------------------------------------------------------------------
+
+    def _build_tracks(self, period_index: int) -> None:
+        period = self._pres.periods[period_index]
+        prefs = self.config.preferences
+        tol = self._tol
+        sels: list[tuple[TrackKind, Selection | None]] = [
+            (TrackKind.VIDEO, select_track(period, TrackKind.VIDEO, prefs, self._playable)),
+            (TrackKind.AUDIO, select_track(period, TrackKind.AUDIO, prefs, self._playable)),
+            (TrackKind.TEXT, select_track(period, TrackKind.TEXT, prefs, self._playable)),
+        ]
+        for kind, sel in sels:
+            if sel is None:
+                continue
+            ts = _Track(kind, tol)
+            ts.set_selection(sel, period_index)
+            self._tracks.append(ts)
+            if kind == TrackKind.VIDEO:
+                self._video = ts
+            elif kind == TrackKind.AUDIO:
+                self._audio = ts
+            else:
+                self._text = ts
+        self._gating = [t for t in (self._video, self._audio) if t is not None]
+        if not self._gating:
+            raise PlayerError(
+                Code.NO_DECODABLE_REPRESENTATION,
+                "the presentation has no playable audio or video track",
+            )
+
+    def _playable(self, codecs: str | None) -> bool:
+        return self._decodable(codecs)
+
+    # -- public read-only view --------------------------------------------------------
+
+    @property
+    def presentation(self) -> Presentation:
+        """The presentation being played (replaced on manifest refresh)."""
+        return self._pres
+
+    @property
+    def state(self) -> EngineState:
+        """The current state."""
+        if self._fatal is not None:
+            return EngineState.ERROR
+        if self._ended:
+            return EngineState.ENDED
+        if not self._started_fetching:
+            return EngineState.IDLE
+        if self._stalled:
+            return EngineState.STALLED
+        if self._seeking:
+            return EngineState.SEEKING
+        if not self._started:
+            return EngineState.BUFFERING
+        if self._paused:
+            return EngineState.PAUSED
+        return EngineState.PLAYING
+
+    @property
+    def position(self) -> float:
+        """The playhead as of the last event."""
+        return self._pos
+
+    def position_at(self, now: float) -> float:
+        """Where the playhead is at ``now`` if nothing happens before then."""
+        if self._running():
+            return min(self._pos + (now - self._clock), self._playable_end())
+        return self._pos
+
+    @property
+    def buffer_level(self) -> float:
+        """Seconds playable ahead of the playhead (the shorter of audio and video)."""
+        return max(0.0, self._playable_end() - self._pos)
+
+    @property
+    def buffered_bytes(self) -> int:
+        """Bytes held across every track's buffer."""
+        return sum(t.buffer.nbytes for t in self._tracks)
+
+    @property
+    def rebuffer_s(self) -> float:
+        """Stall time so far (an ongoing stall counts up to the last event)."""
+        extra = self._clock - self._stall_start if self._stalled else 0.0
+        return self._rebuffer_total + extra
+
+    @property
+    def estimate_bps(self) -> float | None:
+        """The estimator's current estimate (or the seed before it has one)."""
+        est = self._estimator.estimate_bps()
+        return est if est is not None else self._seed_bps
+
+    @property
+    def samples(self) -> tuple[ThroughputSample, ...]:
+        """The most recent throughput samples, most recent last."""
+        return self._samples
+
+    @property
+    def error(self) -> PlayerError | None:
+        """The fatal error, once the engine stopped on one."""
+        return self._fatal
+
+    def selected_track(self, kind: TrackKind) -> Track | None:
+        """The model track playing for ``kind``."""
+        ts = self._track(kind)
+        return None if ts is None else ts.track
+
+    def ladder(self, kind: TrackKind = TrackKind.VIDEO) -> tuple[Rung, ...]:
+        """The playable rungs of a track, lowest first."""
+        ts = self._track(kind)
+        return () if ts is None else ts.ladder
+
+    def quality(self, kind: TrackKind = TrackKind.VIDEO) -> int | None:
+        """The rung of the last segment appended for ``kind``."""
+        ts = self._track(kind)
+        return None if ts is None else ts.appended_quality
+
+    def manual_quality(self, kind: TrackKind = TrackKind.VIDEO) -> int | None:
+        """The rung fixed by :meth:`select_quality`, None when ABR chooses."""
+        ts = self._track(kind)
+        return None if ts is None else ts.manual
+
+    def buffered_ranges(self, kind: TrackKind) -> list[tuple[float, float]]:
+        """Buffered time of a track as merged ``(start, end)`` ranges."""
+        ts = self._track(kind)
+        return [] if ts is None else ts.buffer.ranges()
+
+    def buffered_segments(self, kind: TrackKind, position: float) -> list[BufferedSegment]:
+        """Buffered segments of a track that end after ``position``, in order."""
+        ts = self._track(kind)
+        return [] if ts is None else ts.buffer.segments_from(position)
+
+    def init_data(self, init: InitSegment) -> bytes | None:
+        """The bytes of an init segment fetched earlier (None if not given to
+        :meth:`complete`)."""
+        return self._init_data.get(init)
+
+    def active_kinds(self) -> list[TrackKind]:
+        """Kinds of the tracks being fetched."""
+        return [t.kind for t in self._tracks]
+
+    def _track(self, kind: TrackKind) -> _Track | None:
+        if kind == TrackKind.VIDEO:
+            return self._video
+        if kind == TrackKind.AUDIO:
+            return self._audio
+        if kind == TrackKind.TEXT:
+            return self._text
+        return None
+
+    # -- events in --------------------------------------------------------------------
+
+    def start(
+        self, now: float, *, position: float | None = None, wall_time: float | None = None
+    ) -> list[Action]:
+        """Begin fetching at ``position`` (None: the start; live: near the live edge).
+
+        ``wall_time`` is POSIX time at ``now``; live availability windows are computed
+        from it (default: ``now`` is already POSIX time).
+        """
+        _check_time(now)
+        if self._started_fetching:
+            raise PlayerError(Code.INVALID_STATE, "the engine was already started")
+        self._started_fetching = True
+        self._clock = now
+        self._wall_offset = 0.0 if wall_time is None else wall_time - now
+        out: list[Action] = []
+        if position is not None:
+            _check_time(position, "position")
+        if self._live:
+            if position is None:
+                self._live_start_pending = True
+            else:
+                self._set_start(position)
+            mup = self._pres.live.minimum_update_period if self._pres.live else None
+            if mup and mup > 0:
+                self._manifest_refresh_at = now + mup
+        else:
+            first = self._pres.periods[0].start
+            self._set_start(first if position is None else self._clamp_vod(position))
+        self._after(now, out)
+        return out
+
+    def tick(self, now: float, position: float | None = None) -> list[Action]:
+        """Time passed. ``position``: the sink's playhead, when it keeps the clock."""
+        out: list[Action] = []
+        if not self._accepting(now):
+            return out
+        if position is None:
+            self._advance(now, out)
+        else:
+            _check_time(position, "position")
+            self._external_position(position, now, out)
+        self._after(now, out)
+        return out
+
+    def play(self, now: float) -> list[Action]:
+        """Start (autoplay off) or resume after :meth:`pause`."""
+        out: list[Action] = []
+        if not self._accepting(now):
+            return out
+        self._advance(now, out)
+        self._play_requested = True
+        self._paused = False
+        self._after(now, out)
+        return out
+
+    def pause(self, now: float) -> list[Action]:
+        """Stop the playhead; fetching goes on up to the buffering goal."""
+        out: list[Action] = []
+        if not self._accepting(now):
+            return out
+        self._advance(now, out)
+        self._paused = True
+        self._play_requested = False
+        self._after(now, out)
+        return out
+
+    def progress(
+        self, request_id: int, nbytes: int, now: float, total: int | None = None
+    ) -> list[Action]:
+        """``nbytes`` of a request have arrived (``total``: Content-Length, if known)."""
+        req = self._requests.get(request_id)
+        out: list[Action] = []
+        if req is None or not self._accepting(now):
+            return out
+        if req.first_byte is None:
+            req.first_byte = now
+        req.nbytes = nbytes
+        if total is not None:
+            req.total = total
+        self._advance(now, out)
+        ts = req.track
+        if (
+            req.purpose is FetchPurpose.MEDIA
+            and ts is self._video
+            and ts is not None
+            and self._streaming.abandon
+            and ts.manual is None
+            and req.quality > 0
+            and req.segment is not None
+        ):
+            self._maybe_abandon(req, ts, now, out)
+        self._after(now, out)
+        return out
+
+    def complete(
+        self, request_id: int, now: float, data: bytes | None = None, *, nbytes: int | None = None
+    ) -> list[Action]:
+        """A request finished. ``data``: the body (needed for index and manifest
+        requests; kept for media so a sink can be re-fed); ``nbytes``: its size when
+        ``data`` is not given (the simulator)."""
+        req = self._requests.pop(request_id, None)
+        out: list[Action] = []
+        if req is None or not self._accepting(now):
+            return out
+        size = len(data) if data is not None else (nbytes if nbytes is not None else req.nbytes)
+        self._advance(now, out)
+        out.append(
+            Downloaded(
+                now,
+                req.purpose,
+                req.track.kind if req.track else None,
+                req.url,
+                size,
+                now - req.start,
+            )
+        )
+        purpose = req.purpose
+        if purpose is FetchPurpose.MANIFEST:
+            self._manifest_req = None
+            self._manifest_done(req, data, now, out)
+        elif purpose is FetchPurpose.INDEX and req.reload:
+            self._reload_done(req, data, now, out)
+        else:
+            if self._media_req is req:
+                self._media_req = None
+            if purpose is FetchPurpose.MEDIA:
+                self._media_done(req, data, size, now, out)
+            elif purpose is FetchPurpose.INIT:
+                if req.init is not None:
+                    self._init_data[req.init] = data
+                if req.track is not None:
+                    req.track.attempts = 0
+            else:
+                self._index_done(req, data, now, out)
+        self._after(now, out)
+        return out
+
+    def failed(self, request_id: int, error: PlayerError, now: float) -> list[Action]:
+        """A request failed (after the fetcher's own retries)."""
+        req = self._requests.pop(request_id, None)
+        out: list[Action] = []
+        if req is None or not self._accepting(now):
+            return out
+        if not isinstance(error, PlayerError):
+            error = PlayerError(Code.HTTP_ERROR, str(error), recoverable=True)
+        self._advance(now, out)
+        self._request_failed(req, error, now, out)
+        self._after(now, out)
+        return out
+
+    def seek(self, position: float, now: float) -> list[Action]:
+        """Move the playhead. Buffered media around ``position`` is kept (the sink is
+        re-fed from it); the rest ahead is flushed and fetched again from there."""
+        _check_time(position, "position")
+        out: list[Action] = []
+        if not self._accepting(now, allow_ended=True):
+            return out
+        self._advance(now, out)
+        target = self._clamp_live(position, now) if self._live else self._clamp_vod(position)
+        frm = self._pos
+        out.append(Seeking(now, frm, target))
+        self._reposition(target, now, out)
+        self._after(now, out)
+        return out
+
+    def select_quality(
+        self, quality: int | None, now: float, *, track: TrackKind = TrackKind.VIDEO
+    ) -> list[Action]:
+        """Fix the rung of a track (None: back to ABR). Takes effect at the next segment
+        boundary; nothing buffered is thrown away."""
+        ts = self._track(track)
+        if ts is None:
+            raise PlayerError(Code.INVALID_ARGUMENT, f"no {track} track is playing")
+        if quality is not None and not (0 <= quality < len(ts.reps)):
+            raise PlayerError(
+                Code.INVALID_ARGUMENT,
+                f"quality {quality} out of range 0..{len(ts.reps) - 1} for {track}",
+            )
+        out: list[Action] = []
+        ts.manual = quality
+        if self._media_req is None or self._media_req.track is not ts:
+            ts.decided_at = math.nan
+        if not self._accepting(now):
+            return out
+        self._advance(now, out)
+        self._after(now, out)
+        return out
+
+    def select_audio(
+        self, now: float, *, language: str | None = None, track_id: str | None = None
+    ) -> list[Action]:
+        """Switch the audio track by language or id without a stall: audio buffered up
+        to ``audio_switch_margin_s`` ahead is kept and the new track continues it."""
+        return self._switch_track(TrackKind.AUDIO, now, language, track_id)
+
+    def select_text(
+        self, now: float, *, language: str | None = None, track_id: str | None = None
+    ) -> list[Action]:
+        """Switch subtitles to ``language`` (or ``track_id``); both None turns them off."""
+        return self._switch_track(TrackKind.TEXT, now, language, track_id)
+
+    def update_presentation(self, presentation: Presentation, now: float) -> list[Action]:
+        """Apply a refreshed manifest (the driver parsed it)."""
+        out: list[Action] = []
+        if not self._accepting(now, allow_ended=True):
+            return out
+        self._advance(now, out)
+        self._apply_presentation(presentation, now, out)
+        self._after(now, out)
+        return out
+
+    # -- the clock --------------------------------------------------------------------
+
+    def _accepting(self, now: float, allow_ended: bool = False) -> bool:
+        _check_time(now)
+        if not self._started_fetching:
+            raise PlayerError(Code.INVALID_STATE, "call start() first")
+        if self._fatal is not None:
+            return False
+        return allow_ended or not self._ended
+
+    def _running(self) -> bool:
+        return (
+            self._started
+            and not self._paused
+            and not self._stalled
+            and not self._seeking
+            and not self._ended
+            and self._fatal is None
+        )
+
+    def _playable_end(self) -> float:
+        """How far the playhead can go with what is buffered now."""
+        pos = self._pos
+        limit = _INF
+        all_ended = True
+        for ts in self._gating:
+            if ts.ended:
+                continue
+            all_ended = False
+            ce = ts.buffer.contiguous_end(pos)
+            if ce is None:
+                return pos
+            if ce < limit:
+                limit = ce
+        if all_ended:
+            # Everything is fetched: play out to the furthest buffered end.
+            limit = pos
+            for ts in self._gating:
+                ce = ts.buffer.contiguous_end(pos)
+                if ce is not None and ce > limit:
+                    limit = ce
+        return limit
+
+    def _all_ended(self) -> bool:
+        for ts in self._gating:  # noqa: SIM110 (a plain loop is faster in this hot path)
+            if not ts.ended:
+                return False
+        return True
+
+    def _advance(self, now: float, out: list[Action]) -> None:
+        if now < self._clock:
+            now = self._clock  # a driver's clock never runs backwards for the engine
+        if self._running():
+            new = self._pos + (now - self._clock)
+            limit = self._playable_end()
+            if new >= limit - _EPS:
+                hit = self._clock + max(0.0, limit - self._pos)
+                self._pos = max(self._pos, limit)
+                if self._all_ended():
+                    self._finish(hit, out)
+                else:
+                    self._stalled = True
+                    self._stall_start = hit
+                    out.append(Stalled(hit, self._pos))
+            else:
+                self._pos = new
+        self._clock = now
+
+    def _external_position(self, position: float, now: float, out: list[Action]) -> None:
+        self._clock = max(self._clock, now)
+        if not self._running():
+            return
+        limit = self._playable_end()
+        if position > self._pos:
+            self._pos = min(position, limit)
+        if self._all_ended():
+            # A rendering sink stops at its last frame, a frame before the buffer end.
+            if self._pos >= limit - self._tol:
+                self._pos = limit
+                self._finish(now, out)
+        elif self._pos >= limit - _EPS:
+            self._stalled = True
+            self._stall_start = now
+            out.append(Stalled(now, self._pos))
+
+    def _finish(self, when: float, out: list[Action]) -> None:
+        self._ended = True
+        if self._stalled:
+            self._close_stall(when, out)
+        out.append(Ended(when, self._pos))
+
+    def _close_stall(self, now: float, out: list[Action]) -> None:
+        dur = max(0.0, now - self._stall_start)
+        self._rebuffer_total += dur
+        self._stalled = False
+        out.append(Resumed(now, self._pos, dur))
+
+    def _level_reached(self, goal: float) -> bool:
+        if self._all_ended():
+            return True
+        return self._playable_end() - self._pos >= goal - _EPS
+
+    def _after(self, now: float, out: list[Action]) -> None:
+        """State transitions, eviction, fetch scheduling and the next wake-up."""
+        if self._fatal is not None or self._ended:
+            return
+        if self._live:
+            self._live_housekeeping(now, out)
+        self._transitions(now, out)
+        self._evict_behind(now, out)
+        self._schedule(now, out)
+        if self._pending_error is not None:
+            out.append(Error(now, self._pending_error, False))
+            self._pending_error = None
+        if self._fatal is not None:
+            return
+        if not self._all_fetched_reported and self._all_ended() and not self._live:
+            # Scheduling just found the end: that may complete a start, resume or seek.
+            self._all_fetched_reported = True
+            out.append(StreamFetched(now))
+            self._transitions(now, out)
+        if (
+            self._started
+            and self._all_ended()
+            and self._running()
+            and self._pos >= self._playable_end() - _EPS
+        ):
+            self._finish(now, out)
+            return
+        wake = self._wake_time(now)
+        if wake < _INF:
+            out.append(WaitUntil(wake))
+
+    def _transitions(self, now: float, out: list[Action]) -> None:
+        if not self._started:
+            if (
+                self._play_requested
+                and not self._live_start_pending
+                and self._level_reached(self._start_s)
+            ):
+                self._started = True
+                self._seeking = False
+                self._paused = False
+                out.append(PlaybackStarted(now, self._pos))
+        elif self._stalled:
+            if self._level_reached(self._resume_s):
+                self._close_stall(now, out)
+        elif self._seeking and self._level_reached(self._start_s):
+            self._seeking = False
+            out.append(Seeked(now, self._pos))
+
+    def _wake_time(self, now: float) -> float:
+        t = _INF
+        pos = self._pos
+        running = self._running()
+        if running:
+            limit = self._playable_end()
+            t = now + max(0.0, limit - pos)
+            if self._media_req is None:
+                horizon = pos + self._goal_s
+                for ts in self._tracks:
+                    if not ts.ended and ts.next_time >= horizon:
+                        t = min(t, now + (ts.next_time - horizon) + _EPS)
+                if self._cap_blocked:
+                    for ts in self._gating:
+                        segs = ts.buffer.segments
+                        if segs:
+                            t = min(t, now + max(0.0, segs[0].end - pos) + _EPS)
+        for ts in self._tracks:
+            if ts.wait_until > now:
+                t = min(t, ts.wait_until)
+            if ts.reload_at < t and not ts.reload_busy:
+                t = min(t, max(now, ts.reload_at))
+        if self._retry_at > now:
+            t = min(t, self._retry_at)
+        if self._manifest_req is None and self._manifest_refresh_at < t:
+            t = max(now, self._manifest_refresh_at)
+        if self._live and self._next_window_check < t and self._started:
+            t = max(now, self._next_window_check)
+        return t
+
+    def _evict_behind(self, now: float, out: list[Action]) -> None:
+        cutoff = self._pos - self._behind_s
+        for ts in self._tracks:
+            segs = ts.buffer.segments
+            if segs and segs[0].end <= cutoff:
+                self._report_evicted(ts, ts.buffer.evict_before(cutoff), now, out)
+
+    @staticmethod
+    def _report_evicted(
+        ts: _Track, removed: list[BufferedSegment], now: float, out: list[Action]
+    ) -> None:
+        if removed:
+            out.append(
+                Evicted(
+                    now,
+                    ts.kind,
+                    removed[0].start,
+                    removed[-1].end,
+                    sum(s.nbytes for s in removed),
+                )
+            )
+
+    # -- scheduling -------------------------------------------------------------------
+
+    def _schedule(self, now: float, out: list[Action]) -> None:
+        self._cap_blocked = False
+        if self._media_req is not None or self._await_refresh or now < self._retry_at:
+            return
+        for _ in range(3):
+            self._repositioned = False
+            horizon = self._pos + self._goal_s
+            candidates = [
+                ts
+                for ts in self._tracks
+                if not ts.ended and ts.wait_until <= now and ts.next_time < horizon
+            ]
+            if len(candidates) > 1:
+                candidates.sort(key=_next_time)
+            for ts in candidates:
+                if self._issue(ts, now, out):
+                    return
+                if self._fatal is not None or self._cap_blocked or self._repositioned:
+                    break
+            if not self._repositioned:
+                return
+
+    def _issue(self, ts: _Track, now: float, out: list[Action], depth: int = 0) -> bool:
+        """Issue the next request for ``ts``; False when it has nothing to fetch now."""
+        ref = ts.decided if ts.decided is not None else ts.appended_quality
+        if ref is None:
+            ref = self._initial_rung(ts)
+        idx = ts.indexes[ref]
+        if idx is None:
+            # Prefer any ready index to time the segment; fetch one if there is none.
+            ready = next((i for i, x in enumerate(ts.indexes) if x is not None), None)
+            if ready is None:
+                return self._fetch_index(ts, ref, now, out)
+            ref, idx = ready, ts.indexes[ready]
+            assert idx is not None
+        if self._live_start_pending and not self._live_start(ts, idx, now):
+            return False
+        period = ts.period
+        seg = self._lookup(ts, idx, now, out)
+        if seg is None:
+            if depth < 2 and ts.period != period and not ts.ended:
+                return self._issue(ts, now, out, depth + 1)  # moved on to the next period
+            return False
+        if ts.decided_at != ts.next_time:
+            choice, reason = self._choose(ts, seg, idx, now)
+            ts.decided = choice
+            ts.decided_at = ts.next_time
+            ts.decided_reason = reason
+        q = ts.decided
+        assert q is not None
+        if q != ref:
+            idx_q = ts.indexes[q]
+            if idx_q is None:
+                return self._fetch_index(ts, q, now, out)
+            seg_q = self._lookup(ts, idx_q, now, out)
+            if seg_q is None:
+                # The chosen rung has no segment here (uneven indexes): stay on ref.
+                q = ts.decided = ref
+            else:
+                seg, idx = seg_q, idx_q
+        init = seg.init or idx.init or ts.fallback_inits[q]
+        if init is not None and init not in self._init_data:
+            return self._fetch_init(ts, init, q, now, out)
+        rep = ts.reps[q]
+        br = seg.byte_range
+        expected = br.length if br is not None and br.length is not None else None
+        if expected is None:
+            expected = int(rep.bandwidth * seg.duration / 8)
+        if not self._room_for(expected, now, out):
+            return False
+        req = self._new_request(FetchPurpose.MEDIA, ts, seg.urls, now)
+        req.segment = seg
+        req.quality = q
+        req.init = init
+        req.total = expected if br is not None else None
+        req.attempt = ts.attempts + 1
+        self._media_req = req
+        out.append(
+            Fetch(
+                req.id,
+                FetchPurpose.MEDIA,
+                req.url,
+                req.urls,
+                br,
+                ts.kind,
+                seg,
+                init,
+                q,
+                rep.id,
+                int(rep.bandwidth),
+                req.attempt,
+            )
+        )
+        return True
+
+    def _initial_rung(self, ts: _Track) -> int:
+        if ts.manual is not None:
+            return ts.manual
+        return 0
+
+    def _fetch_index(self, ts: _Track, q: int, now: float, out: list[Action]) -> bool:
+        ireq = ts.index_reqs[q]
+        if ireq is None:
+            self._fail_fatal(
+                PlayerError(
+                    Code.SEGMENT_NOT_FOUND,
+                    f"representation {ts.reps[q].id!r} has no segment index",
+                ),
+                now,
+                out,
+            )
+            return False
+        req = self._new_request(FetchPurpose.INDEX, ts, ireq.urls, now)
+        req.quality = q
+        req.attempt = ts.attempts + 1
+        self._media_req = req
+        out.append(
+            Fetch(
+                req.id,
+                FetchPurpose.INDEX,
+                req.url,
+                req.urls,
+                ireq.byte_range,
+                ts.kind,
+                quality=q,
+                representation_id=ts.reps[q].id,
+                attempt=req.attempt,
+            )
+        )
+        return True
+
+    def _fetch_init(
+        self, ts: _Track, init: InitSegment, q: int, now: float, out: list[Action]
+    ) -> bool:
+        req = self._new_request(FetchPurpose.INIT, ts, init.urls, now)
+        req.init = init
+        req.quality = q
+        req.attempt = ts.attempts + 1
+        self._media_req = req
+        out.append(
+            Fetch(
+                req.id,
+                FetchPurpose.INIT,
+                req.url,
+                req.urls,
+                init.byte_range,
+                ts.kind,
+                init=init,
+                quality=q,
+                representation_id=ts.reps[q].id,
+                attempt=req.attempt,
+            )
+        )
+        return True
+
+    def _new_request(
+        self, purpose: FetchPurpose, ts: _Track | None, urls: tuple[str, ...], now: float
+    ) -> _Request:
+        if self._bad_origins:
+            urls = self._order_urls(urls, now)
+        rid = self._next_id
+        self._next_id = rid + 1
+        req = _Request(rid, purpose, ts, urls, now)
+        self._requests[rid] = req
+        return req
+
+    def _order_urls(self, urls: tuple[str, ...], now: float) -> tuple[str, ...]:
+        bad = self._bad_origins
+        for origin, until in list(bad.items()):
+            if until <= now:
+                del bad[origin]
+        if not bad or len(urls) < 2:
+            return urls
+        good = [u for u in urls if _origin(u) not in bad]
+        rest = sorted((u for u in urls if _origin(u) in bad), key=lambda u: bad[_origin(u)])
+        return tuple(good + rest)
+
+    def _room_for(self, expected: int, now: float, out: list[Action]) -> bool:
+        """Whether a segment of ``expected`` bytes fits under the byte cap."""
+        total = 0
+        for t in self._tracks:
+            total += t.buffer.nbytes
+        if total + expected <= self._max_bytes:
+            return True
+        # Under pressure, give up everything behind the playhead first.
+        pos = self._pos
+        for t in self._tracks:
+            self._report_evicted(t, t.buffer.evict_before(pos), now, out)
+        total = sum(t.buffer.nbytes for t in self._tracks)
+        if total == 0 or total + expected <= self._max_bytes:
+            return True
+        self._cap_blocked = True
+        return False
+
+    def _lookup(
+        self, ts: _Track, idx: SegmentIndex, now: float, out: list[Action]
+    ) -> Segment | None:
+        """The segment of ``idx`` that starts at the track's ``next_time``."""
+        nt = ts.next_time
+        seg: Segment | None = None
+        if ts.next_number is not None and ts.next_index is idx:
+            seg = idx.by_number(ts.next_number)
+            if seg is not None and abs(seg.start - nt) > self._tol:
+                seg = None
+        if seg is None:
+            seg = idx.at_time(nt + 1e-3)
+            if seg is not None and seg.end <= nt + _EPS:
+                seg = idx.by_number(seg.number + 1)
+        if self._index_live(idx):
+            avail = idx.available(now + self._wall_offset)
+            if avail is None or seg is None:
+                ts.wait_until = self._poll_time(ts, now)
+                return None
+            if seg.number > avail[1]:
+                ts.wait_until = self._availability_time(seg, ts, now)
+                return None
+            if seg.number < avail[0]:
+                self._live_jump(now, out)
+                return None
+            return seg
+        if seg is None:
+            if not self._next_period(ts, now, out):
+                ts.ended = True
+            return None
+        return seg
+
+    def _next_period(self, ts: _Track, now: float, out: list[Action]) -> bool:
+        periods = self._pres.periods
+        pi = ts.period + 1
+        while pi < len(periods):
+            period = periods[pi]
+            sel = self._select_like(ts, period)
+            if sel is not None:
+                ts.set_selection(sel, pi)
+                ts.next_time = max(ts.next_time, period.start)
+                return True
+            pi += 1
+        return False
+
+    def _select_like(self, ts: _Track, period: Period) -> Selection | None:
+        prefs = self.config.preferences
+        lang = ts.track.language if ts.track is not None else None
+        if ts.kind == TrackKind.VIDEO:
+            return select_track(period, ts.kind, prefs, self._playable)
+        return select_track(period, ts.kind, prefs, self._playable, language=lang)
+
+    # -- ABR --------------------------------------------------------------------------
+
+    def _choose(self, ts: _Track, seg: Segment, idx: SegmentIndex, now: float) -> tuple[int, str]:
+        if ts.manual is not None:
+            return ts.manual, "manual"
+        top = len(ts.reps) - 1
+        if top == 0:
+            return 0, "single rung"
+        if ts is not self._video:
+            return self._choose_secondary(ts), "audio rule"
+        ctx = self._context(ts, seg, idx, now)
+        try:
+            decision = self._policy.choose(ctx)
+            q = int(decision.quality)
+        except Exception as exc:  # a user's policy must not take playback down
+            self._policy_error(exc)
+            q = ts.appended_quality if ts.appended_quality is not None else 0
+            return min(max(q, 0), top), "policy error"
+        return min(max(q, 0), top), decision.reason
+
+    def _policy_error(self, exc: Exception) -> None:
+        # Reported as a non-fatal Error at the end of this event's batch.
+        self._pending_error = PlayerError(
+            Code.INTERNAL, f"ABR policy {getattr(self._policy, 'name', '?')} raised: {exc!r}"
+        )
+
+    def _choose_secondary(self, ts: _Track) -> int:
+        """Audio: the best rung within 15 % of the estimate (audio is small next to video)."""
+        est = self.estimate_bps
+        if est is None:
+            return 0
+        budget = 0.15 * est
+        q = 0
+        for i, rung in enumerate(ts.ladder):
+            if rung.bitrate_bps <= budget:
+                q = i
+        return q
+
+    def _context(self, ts: _Track, seg: Segment, idx: SegmentIndex, now: float) -> AbrContext:
+        est = self._estimator.estimate_bps()
+        if est is None:
+            est = self._seed_bps
+        last = idx.last_number
+        live = self._live
+        if self._stalled:
+            state = PlaybackState.STALLED
+        elif not self._started:
+            state = PlaybackState.STARTUP
+        elif self._seeking:
+            state = PlaybackState.SEEKING
+        elif self._paused:
+            state = PlaybackState.PAUSED
+        else:
+            state = PlaybackState.PLAYING
+        level = ts.buffer.contiguous_end(self._pos)
+        return AbrContext(
+            now=now,
+            ladder=ts.ladder,
+            segment_duration=seg.duration,
+            buffer_level=0.0 if level is None else max(0.0, level - self._pos),
+            buffer_target=self._goal_s,
+            buffer_capacity=self._goal_s + seg.duration,
+            throughput_bps=est,
+            latency_s=self._estimator.latency_s(),
+            samples=self._samples,
+            last_quality=ts.appended_quality,
+            state=state,
+            segment_number=seg.number - idx.first_number,
+            segments_left=None if live or last is None else last - seg.number + 1,
+            next_sizes=self._next_sizes(ts, seg),
+            rebuffer_s=self.rebuffer_s,
+        )
+
+    def _next_sizes(self, ts: _Track, seg: Segment) -> tuple[int | None, ...] | None:
+        if ts.has_ranges is False:
+            return None
+        if ts.has_ranges is None:
+            ts.has_ranges = seg.byte_range is not None and seg.byte_range.end is not None
+            if not ts.has_ranges:
+                return None
+        sizes: list[int | None] = []
+        for idx in ts.indexes:
+            s = None if idx is None else idx.at_time(seg.start + 1e-3)
+            sizes.append(None if s is None or s.byte_range is None else s.byte_range.length)
+        return tuple(sizes)
+
+    def _maybe_abandon(self, req: _Request, ts: _Track, now: float, out: list[Action]) -> None:
+        seg = req.segment
+        assert seg is not None
+        idx = ts.indexes[req.quality]
+        if idx is None:
+            return
+        ctx = self._context(ts, seg, idx, now)
+        progress = DownloadProgress(
+            quality=req.quality,
+            bytes_loaded=req.nbytes,
+            bytes_total=req.total,
+            elapsed_s=now - req.start,
+            segment_duration=seg.duration,
+        )
+        try:
+            q = abandon_check(self._policy, ctx, progress)
+        except Exception as exc:
+            self._policy_error(exc)
+            return
+        if q is None or not (0 <= q < req.quality):
+            return
+        self._requests.pop(req.id, None)
+        self._media_req = None
+        out.append(Abort(req.id, "abandoned by the ABR policy"))
+        out.append(
+            Downloaded(now, req.purpose, ts.kind, req.url, req.nbytes, now - req.start, True)
+        )
+        self._add_sample(req, req.nbytes, now)
+        out.append(Abandoned(now, ts.kind, seg.number, req.quality, q, req.nbytes))
+        ts.decided = q
+        ts.decided_at = ts.next_time
+        ts.decided_reason = "abandon"
+
+    def _add_sample(self, req: _Request, nbytes: int, now: float) -> None:
+        seconds = now - req.start
+        if nbytes < self._min_sample or seconds <= 0:
+            return
+        latency = 0.0 if req.first_byte is None else req.first_byte - req.start
+        sample = ThroughputSample(nbytes, seconds, now, latency)
+        self._estimator.add_sample(sample)
+        samples = self._samples
+        if len(samples) >= _SAMPLES_KEPT:
+            samples = samples[1:]
+        self._samples = (*samples, sample)
+
+    # -- completions ------------------------------------------------------------------
+
+    def _media_done(
+        self, req: _Request, data: bytes | None, size: int, now: float, out: list[Action]
+    ) -> None:
+        ts = req.track
+        seg = req.segment
+        assert ts is not None and seg is not None
+        ts.attempts = 0
+        self._add_sample(req, size, now)
+        q = req.quality
+        rep = ts.reps[q] if q < len(ts.reps) else ts.reps[-1]
+        bitrate = int(rep.bandwidth)
+        entry = BufferedSegment(seg.start, seg.end, size, q, seg.number, bitrate, data, req.init)
+        replaced = ts.buffer.add(entry)
+        if replaced:
+            self._report_evicted(ts, replaced, now, out)
+        if q != ts.appended_quality:
+            reason = ts.decided_reason
+            out.append(
+                QualityChanged(
+                    now, ts.kind, ts.appended_quality, q, bitrate, rep.id, seg.start, reason
+                )
+            )
+            ts.appended_quality = q
+        out.append(
+            SegmentAppended(now, ts.kind, seg.number, seg.start, seg.duration, q, bitrate, size)
+        )
+        ts.next_time = seg.end
+        ts.next_number = seg.number + 1
+        ts.next_index = ts.indexes[q]
+        if size > self._max_bytes:
+            self._fail_fatal(
+                PlayerError(
+                    Code.INVALID_CONFIG,
+                    f"buffer.max_bytes ({self._max_bytes}) is smaller than one segment "
+                    f"({size} bytes)",
+                ),
+                now,
+                out,
+            )
+            return
+        self._enforce_cap(now, out)
+
+    def _enforce_cap(self, now: float, out: list[Action]) -> None:
+        total = sum(t.buffer.nbytes for t in self._tracks)
+        if total <= self._max_bytes:
+            return
+        pos = self._pos
+        for t in self._tracks:
+            self._report_evicted(t, t.buffer.evict_before(pos), now, out)
+        total = sum(t.buffer.nbytes for t in self._tracks)
+        while total > self._max_bytes:
+            # Drop the furthest-ahead segment and fetch it again later.
+            victim = max(
+                (t for t in self._tracks if len(t.buffer)),
+                key=lambda t: t.buffer.end or 0.0,
+            )
+            seg = victim.buffer.pop_last()
+            assert seg is not None
+            total -= seg.nbytes
+            self._report_evicted(victim, [seg], now, out)
+            victim.reset_position(seg.start)
+
+    def _index_done(self, req: _Request, data: bytes | None, now: float, out: list[Action]) -> None:
+        ts = req.track
+        assert ts is not None
+        ireq = ts.index_reqs[req.quality] if req.quality < len(ts.index_reqs) else None
+        if ireq is None:
+            return
+        try:
+            if data is None:
+                raise PlayerError(Code.INVALID_ARGUMENT, "an index request completed without data")
+            idx = ireq.resolve(data)
+        except PlayerError as err:
+            self._request_failed(req, err, now, out)
+            return
+        ts.attempts = 0
+        ts.indexes[req.quality] = idx
+        if self._index_live(idx):
+            ts.reload_at = now + self._reload_interval(idx, changed=True)
+
+    def _reload_done(
+        self, req: _Request, data: bytes | None, now: float, out: list[Action]
+    ) -> None:
+        ts = req.track
+        assert ts is not None
+        ts.reload_busy = False
+        ireq = ts.index_reqs[req.quality] if req.quality < len(ts.index_reqs) else None
+        if ireq is None or data is None:
+            return
+        try:
+            idx = ireq.resolve(data)
+        except PlayerError as err:
+            out.append(Error(now, err, False))
+            ts.reload_at = now + self._reload_interval(ts.indexes[req.quality], changed=False)
+            return
+        old = ts.indexes[req.quality]
+        changed = old is None or old.last_number != idx.last_number
+        # Other rungs' playlists are stale now; refetch them when switching to them.
+        for i, r in enumerate(ts.index_reqs):
+            if r is not None and i != req.quality:
+                ts.indexes[i] = None
+        ts.indexes[req.quality] = idx
+        ts.next_index = None
+        if ts.wait_until > now:
+            ts.wait_until = 0.0
+        live = self._index_live(idx)
+        ts.reload_at = now + self._reload_interval(idx, changed) if live else _INF
+        out.append(ManifestUpdated(now, live))
+
+    def _reload_interval(self, idx: SegmentIndex | None, changed: bool) -> float:
+        # RFC 8216 6.3.4: reload after the target duration, half of it when unchanged.
+        target = self._pres.live.target_duration if self._pres.live else None
+        if not target and idx is not None:
+            last = idx.last_number
+            seg = idx.by_number(last) if last is not None else None
+            target = seg.duration if seg is not None else None
+        target = target or 2.0
+        return target if changed else target / 2
+
+    def _manifest_done(
+        self, req: _Request, data: bytes | None, now: float, out: list[Action]
+    ) -> None:
+        try:
+            if self._parser is None or data is None:
+                raise PlayerError(
+                    Code.INVALID_STATE,
+                    "a manifest refresh completed but the engine has no manifest parser",
+                )
+            pres = self._parser(data, req.url)
+        except PlayerError as err:
+            self._request_failed(req, err, now, out)
+            return
+        self._manifest_failures = 0
+        self._apply_presentation(pres, now, out)
+
+    def _apply_presentation(self, pres: Presentation, now: float, out: list[Action]) -> None:
+        if not pres.periods:
+            out.append(
+                Error(now, PlayerError(Code.NO_PERIODS, "refreshed manifest has no periods"), False)
+            )
+            return
+        self._pres = pres
+        self._live = pres.is_live
+        for ts in self._tracks:
+            pi = min(ts.period, len(pres.periods) - 1)
+            if ts.track is not None and ts.track.id is not None:
+                # Periods keep their order; match the period by id when it has one.
+                old_pid = None
+                for k, p in enumerate(pres.periods):
+                    if p.id is not None and any(t.id == ts.track.id for t in p.tracks):
+                        old_pid = k
+                        break
+                if old_pid is not None:
+                    pi = old_pid
+            period = pres.periods[pi]
+            new_track = next(
+                (t for t in period.tracks if ts.track is not None and t.id == ts.track.id),
+                None,
+            )
+            if new_track is not None:
+                sel_reps = [
+                    r
+                    for r in new_track.representations
+                    if self._playable(r.codecs or new_track.codecs)
+                ]
+                by_id = {r.id: r for r in sel_reps}
+                keep = [by_id[r.id] for r in ts.reps if r.id in by_id]
+                if len(keep) == len(ts.reps):
+                    ts.track = new_track
+                    ts.reps = keep
+                    for i, r in enumerate(keep):
+                        if isinstance(r.index, SegmentIndex):
+                            ts.indexes[i] = r.index
+                        elif isinstance(r.index, IndexRequest):
+                            ts.index_reqs[i] = r.index
+                    ts.period = pi
+                    ts.next_index = None
+                    continue
+            sel = self._select_like(ts, period)
+            if sel is not None:
+                ts.set_selection(sel, pi)
+        if self._live:
+            mup = pres.live.minimum_update_period if pres.live else None
+            self._manifest_refresh_at = now + mup if mup and mup > 0 else _INF
+        else:
+            self._manifest_refresh_at = _INF
+            for ts in self._tracks:
+                ts.wait_until = 0.0
+        if self._await_refresh:
+            self._await_refresh = False
+            self._retry_at = 0.0
+        out.append(ManifestUpdated(now, self._live))
+
+    # -- failures ---------------------------------------------------------------------
+
+    def _request_failed(
+        self, req: _Request, error: PlayerError, now: float, out: list[Action]
+    ) -> None:
+        s = self._streaming
+        ts = req.track
+        kind = ts.kind if ts is not None else None
+        if req.purpose is FetchPurpose.MANIFEST:
+            self._manifest_req = None
+            self._manifest_failures += 1
+            retry = self._manifest_failures < s.max_attempts
+            out.append(
+                RequestFailed(
+                    now, req.purpose, None, req.url, error, self._manifest_failures, retry
+                )
+            )
+            if self._await_refresh:
+                # The refresh was for failover: try the media again anyway.
+                self._await_refresh = False
+                self._retry_at = now + self._backoff(1)
+            if self._live:
+                if not retry:
+                    self._fail_fatal(error, now, out)
+                    return
+                self._manifest_refresh_at = now + self._backoff(self._manifest_failures)
+            return
+        if req.purpose is FetchPurpose.INDEX and req.reload:
+            assert ts is not None
+            ts.reload_busy = False
+            ts.reload_at = now + self._backoff(1)
+            out.append(RequestFailed(now, req.purpose, kind, req.url, error, 1, True))
+            return
+        if self._media_req is req:
+            self._media_req = None
+        failed_origins = (
+            {_origin(u) for u in req.urls}
+            if error.code == Code.ALL_ORIGINS_FAILED
+            else {_origin(req.url)}
+        )
+        for origin in failed_origins:
+            self._bad_origins[origin] = now + s.origin_penalty_s
+        attempts = 1
+        if ts is not None:
+            ts.attempts += 1
+            attempts = ts.attempts
+        alternatives = [u for u in req.urls if _origin(u) not in self._bad_origins]
+        can_refresh = s.refresh_on_failover and self._parser is not None
+        retry = attempts < s.max_attempts and (
+            error.recoverable or bool(alternatives) or can_refresh
+        )
+        out.append(RequestFailed(now, req.purpose, kind, req.url, error, attempts, retry))
+        if not retry:
+            self._fail_fatal(error, now, out)
+            return
+        if alternatives:
+            self._retry_at = 0.0  # another origin: at once
+        elif can_refresh and self._manifest_req is None:
+            self._await_refresh = True
+            self._refresh_manifest(now, out)
+        else:
+            self._retry_at = now + self._backoff(attempts)
+
+    def _backoff(self, attempt: int) -> float:
+        s = self._streaming
+        return min(s.retry_max_delay_s, s.retry_delay_s * 2.0 ** max(0, attempt - 1))
+
+    def _fail_fatal(self, error: PlayerError, now: float, out: list[Action]) -> None:
+        if self._fatal is not None:
+            return
+        self._fatal = error
+        for rid in list(self._requests):
+            out.append(Abort(rid, "fatal error"))
+        self._requests.clear()
+        self._media_req = None
+        self._manifest_req = None
+        out.append(Error(now, error, True))
+
+    def _refresh_manifest(self, now: float, out: list[Action]) -> None:
+        pres = self._pres
+        url = pres.locations[0] if pres.locations else pres.url
+        req = self._new_request(FetchPurpose.MANIFEST, None, (url,), now)
+        self._manifest_req = req
+        out.append(Fetch(req.id, FetchPurpose.MANIFEST, req.url, req.urls))
+
+    # -- seeking and track switches ---------------------------------------------------
+
+    def _clamp_vod(self, position: float) -> float:
+        start = self._pres.periods[0].start
+        dur = self._pres.duration
+        if dur is not None and position > start + dur - 0.01:
+            position = max(start, start + dur - 0.01)
+        return max(start, position)
+
+    def _clamp_live(self, position: float, now: float) -> float:
+        ts = self._gating[0]
+        idx = next((x for x in ts.indexes if x is not None), None)
+        if idx is None:
+            return position
+        avail = idx.available(now + self._wall_offset)
+        if avail is None:
+            return position
+        first = idx.by_number(avail[0])
+        last = idx.by_number(avail[1])
+        lo = first.start if first is not None else position
+        hi = last.end if last is not None else position
+        return min(max(position, lo), hi)
+
+    def _set_start(self, position: float) -> None:
+        self._pos = position
+        for ts in self._tracks:
+            ts.reset_position(position)
+
+    def _reposition(self, position: float, now: float, out: list[Action]) -> None:
+        media = self._media_req
+        for ts in self._tracks:
+            buf = ts.buffer
+            ce = buf.contiguous_end(position)
+            if ce is not None:
+                # Keep the run around the new position; anything disjoint ahead would
+                # reach the sink out of order, so it goes.
+                removed = buf.evict_from(ce)
+                frontier = ce
+            else:
+                removed = buf.evict_from(position)
+                frontier = position
+            self._report_evicted(ts, removed, now, out)
+            keep_request = (
+                media is not None
+                and media.track is ts
+                and media.purpose is FetchPurpose.MEDIA
+                and media.segment is not None
+                and abs(media.segment.start - frontier) <= self._tol
+                and abs(ts.next_time - frontier) <= self._tol
+            )
+            if (
+                media is not None
+                and media.track is ts
+                and media.purpose is FetchPurpose.MEDIA
+                and not keep_request
+            ):
+                self._abort(media, now, out, "seek")
+                media = None
+            if not keep_request:
+                ts.reset_position(frontier)
+            else:
+                ts.ended = False
+        if self._stalled:
+            # A seek ends the stall; waiting after the seek is seek time, not rebuffering.
+            self._close_stall(now, out)
+        self._ended = False
+        self._all_fetched_reported = False
+        self._repositioned = True
+        self._pos = position
+        self._clock = now
+        out.append(Flush(position))
+        if self._started:
+            if self._playable_end() - position > _EPS:
+                self._seeking = False
+                out.append(Seeked(now, position))
+            else:
+                self._seeking = True
+
+    def _abort(self, req: _Request, now: float, out: list[Action], reason: str) -> None:
+        self._requests.pop(req.id, None)
+        if self._media_req is req:
+            self._media_req = None
+        out.append(Abort(req.id, reason))
+        kind = req.track.kind if req.track else None
+        out.append(Downloaded(now, req.purpose, kind, req.url, req.nbytes, now - req.start, True))
+
+    def _switch_track(
+        self, kind: TrackKind, now: float, language: str | None, track_id: str | None
+    ) -> list[Action]:
+        out: list[Action] = []
+        if not self._accepting(now, allow_ended=True):
+            return out
+        self._advance(now, out)
+        ts = self._track(kind)
+        pi = ts.period if ts is not None else (self._gating[0].period)
+        period = self._pres.periods[pi]
+        prefs = self.config.preferences
+        if kind == TrackKind.TEXT and language is None and track_id is None:
+            sel = None
+        else:
+            sel = select_track(
+                period, kind, prefs, self._playable, language=language, track_id=track_id
+            )
+            if sel is None or (
+                language is not None
+                and track_id is None
+                and not language_matches(sel.track.language, language)
+            ):
+                raise PlayerError(
+                    Code.INVALID_ARGUMENT,
+                    f"no {kind} track for {language or track_id!r}",
+                )
+        if (
+            ts is not None
+            and sel is not None
+            and ts.track is not None
+            and sel.track.id == ts.track.id
+        ):
+            self._after(now, out)
+            return out
+        pos = self._pos
+        media = self._media_req
+        if ts is not None and media is not None and media.track is ts:
+            self._abort(media, now, out, "track switch")
+        if sel is None:
+            # Subtitles off.
+            if ts is not None:
+                self._report_evicted(ts, ts.buffer.clear(), now, out)
+                self._tracks.remove(ts)
+                self._text = None
+            out.append(TrackChanged(now, kind, None, None))
+            self._after(now, out)
+            return out
+        if ts is None:
+            ts = _Track(kind, self._tol)
+            self._tracks.append(ts)
+            if kind == TrackKind.AUDIO:
+                self._audio = ts
+                self._gating.append(ts)
+            else:
+                self._text = ts
+            ts.set_selection(sel, pi)
+            ts.reset_position(pos)
+        else:
+            margin = self._streaming.audio_switch_margin_s if kind == TrackKind.AUDIO else 0.0
+            # Keep what is buffered up to the margin so playback does not stall.
+            keep_until = pos + margin
+            segs = ts.buffer.segments
+            cut = None
+            for s in segs:
+                if s.start < keep_until and s.end > pos:
+                    cut = s.end
+            removed = ts.buffer.evict_from(cut if cut is not None else pos)
+            self._report_evicted(ts, removed, now, out)
+            ts.set_selection(sel, pi)
+            ts.appended_quality = None
+            ts.manual = None
+            end = ts.buffer.contiguous_end(pos)
+            ts.reset_position(end if end is not None else pos)
+        out.append(TrackChanged(now, kind, sel.track.id, sel.track.language))
+        out.append(Flush(pos))
+        self._after(now, out)
+        return out
+
+    # -- live -------------------------------------------------------------------------
+
+    def _index_live(self, idx: SegmentIndex) -> bool:
+        flag = getattr(idx, "is_live", None)
+        if isinstance(flag, bool):
+            return flag
+        return self._live
+
+    def _live_delay(self, seg_duration: float) -> float:
+        d = self._streaming.live_delay_s
+        if d is not None:
+            return d
+        live = self._pres.live
+        if live is not None:
+            if live.suggested_presentation_delay is not None:
+                return live.suggested_presentation_delay
+            if live.target_duration:
+                return 3 * live.target_duration
+        return 3 * seg_duration
+
+    def _live_edge(self, idx: SegmentIndex, now: float) -> tuple[float, float, float] | None:
+        """``(window start, live edge, segment duration)`` at ``now``."""
+        avail = idx.available(now + self._wall_offset)
+        if avail is None:
+            return None
+        first = idx.by_number(avail[0])
+        last = idx.by_number(avail[1])
+        if first is None or last is None:
+            return None
+        return first.start, last.end, last.duration
+
+    def _live_start(self, ts: _Track, idx: SegmentIndex, now: float) -> bool:
+        edge = self._live_edge(idx, now)
+        if edge is None:
+            ts.wait_until = self._poll_time(ts, now)
+            return False
+        lo, hi, dur = edge
+        target = max(lo, hi - self._live_delay(dur))
+        self._live_start_pending = False
+        self._set_start(target)
+        self._clock = now
+        return True
+
+    def _live_jump(self, now: float, out: list[Action]) -> None:
+        ts = self._gating[0]
+        idx = next((x for x in ts.indexes if x is not None), None)
+        if idx is None:
+            return
+        edge = self._live_edge(idx, now)
+        if edge is None:
+            return
+        lo, hi, dur = edge
+        target = max(lo, hi - self._live_delay(dur))
+        frm = self._pos
+        out.append(LiveJump(now, frm, target))
+        self._reposition(target, now, out)
+
+    def _live_housekeeping(self, now: float, out: list[Action]) -> None:
+        if self._manifest_req is None and now >= self._manifest_refresh_at:
+            self._manifest_refresh_at = _INF
+            self._refresh_manifest(now, out)
+        for ts in self._tracks:
+            if not ts.reload_busy and now >= ts.reload_at:
+                q = ts.decided if ts.decided is not None else ts.appended_quality
+                if q is None:
+                    q = 0
+                ireq = ts.index_reqs[q]
+                if ireq is None:
+                    ts.reload_at = _INF
+                    continue
+                req = self._new_request(FetchPurpose.INDEX, ts, ireq.urls, now)
+                req.reload = True
+                req.quality = q
+                ts.reload_busy = True
+                ts.reload_at = _INF
+                out.append(
+                    Fetch(
+                        req.id,
+                        FetchPurpose.INDEX,
+                        req.url,
+                        req.urls,
+                        ireq.byte_range,
+                        ts.kind,
+                        quality=q,
+                        representation_id=ts.reps[q].id,
+                    )
+                )
+        if self._started and now >= self._next_window_check and not self._live_start_pending:
+            self._next_window_check = now + 1.0
+            ts = self._gating[0]
+            idx = next((x for x in ts.indexes if x is not None), None)
+            if idx is not None and self._index_live(idx):
+                edge = self._live_edge(idx, now)
+                if edge is not None and self._pos < edge[0] - self._tol:
+                    self._live_jump(now, out)
+
+    def _poll_time(self, ts: _Track, now: float) -> float:
+        if ts.reload_at < _INF:
+            return max(now + 0.05, ts.reload_at)
+        live = self._pres.live
+        target = live.target_duration if live and live.target_duration else 1.0
+        return now + max(0.1, target / 2)
+
+    def _availability_time(self, seg: Segment, ts: _Track, now: float) -> float:
+        live = self._pres.live
+        if live is not None and live.availability_start_time is not None:
+            wall = live.availability_start_time + seg.end - live.availability_time_offset
+            t = wall - self._wall_offset
+            if t > now:
+                return t + 0.01
+        return self._poll_time(ts, now)
+
+
+def _next_time(ts: _Track) -> float:
+    return ts.next_time
+
+
+def _check_time(t: float, name: str = "now") -> None:
+    try:
+        if math.isfinite(t) and not isinstance(t, bool):
+            return
+    except TypeError:
+        pass
+    raise PlayerError(Code.INVALID_ARGUMENT, f"{name} must be a finite number, not {t!r}")
