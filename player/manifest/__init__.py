@@ -1,6 +1,18 @@
 """The manifest model and the DASH/HLS parsers that fill it."""
 
+from player.manifest._hls import HlsPlaylistIndex, HlsPlaylistInfo
+from player.manifest._loading import LazyIndex, load_indexes
+from player.manifest._parse import (
+    MAX_MANIFEST_BYTES,
+    detect_format,
+    hls_reload_interval,
+    parse_manifest,
+    refresh_presentation,
+    reload_media_playlist,
+)
+from player.manifest._sidx import Sidx, SidxReference, parse_sidx
 from player.manifest.model import (
+    BaseUrlInfo,
     ByteRange,
     ContentProtection,
     Event,
@@ -9,6 +21,7 @@ from player.manifest.model import (
     LiveInfo,
     Part,
     Period,
+    PreloadHint,
     Presentation,
     Representation,
     Segment,
@@ -19,19 +32,34 @@ from player.manifest.model import (
 )
 
 __all__ = [
+    "MAX_MANIFEST_BYTES",
+    "BaseUrlInfo",
     "ByteRange",
     "ContentProtection",
     "Event",
+    "HlsPlaylistIndex",
+    "HlsPlaylistInfo",
     "IndexRequest",
     "InitSegment",
+    "LazyIndex",
     "LiveInfo",
     "Part",
     "Period",
+    "PreloadHint",
     "Presentation",
     "Representation",
     "Segment",
     "SegmentIndex",
     "SegmentKey",
+    "Sidx",
+    "SidxReference",
     "Track",
     "TrackKind",
+    "detect_format",
+    "hls_reload_interval",
+    "load_indexes",
+    "parse_manifest",
+    "parse_sidx",
+    "refresh_presentation",
+    "reload_media_playlist",
 ]

@@ -191,6 +191,34 @@ class IndexRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class BaseUrlInfo:
+    """One resolved DASH BaseURL (an origin) with the attributes that rank it.
+
+    ``priority``/``weight`` are DVB's ``@dvb:priority``/``@dvb:weight`` (None when not
+    given: DVB treats that as 1). ``availability_time_offset`` is the offset in force (set
+    here or inherited from the nearest BaseURL above); ``own_availability_time_offset``
+    the value on this element itself.
+    """
+
+    url: str
+    service_location: str | None = None
+    priority: int | None = None
+    weight: int | None = None
+    availability_time_offset: float | None = None
+    availability_time_complete: bool | None = None
+    own_availability_time_offset: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PreloadHint:
+    """An LL-HLS ``EXT-X-PRELOAD-HINT``: a resource the server will soon make available."""
+
+    type: str  # "PART" or "MAP" (others are kept as written)
+    url: str
+    byte_range: ByteRange | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class ContentProtection:
     """One DRM system's signalling for a track (DASH ContentProtection / HLS key).
 
@@ -227,6 +255,8 @@ class Representation:
     base_urls: tuple[str, ...] = ()
     index: SegmentIndex | IndexRequest | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    base_url_info: tuple[BaseUrlInfo, ...] = ()
+    label: str | None = None
 
     @property
     def segments(self) -> SegmentIndex | None:

@@ -1,0 +1,129 @@
+"""Resolving :class:`IndexRequest`\\ s through a caller's loader.
+
+The parser does no I/O. A caller that can fetch (the CLI, the offline downloader, a
+script) passes ``loader(url) -> bytes``: either to :func:`load_indexes`, which resolves
+every pending index at once, or to ``parse_manifest``, which then gives HLS master
+playlists indexes that load their media playlist on first use (:class:`LazyIndex`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+from player.errors import Code, PlayerError
+from player.manifest.model import (
+    IndexRequest,
+    InitSegment,
+    Presentation,
+    Segment,
+    SegmentIndex,
+)
+
+Loader = Callable[[str], bytes]
+
+
+def resolve_request(request: IndexRequest, loader: Loader) -> SegmentIndex:
+    """Fetch what ``request`` names through ``loader`` (trying each URL in order) and
+    resolve it. A sidx request gets the whole resource and is sliced to its range."""
+    last: Exception | None = None
+    for url in request.urls:
+        try:
+            data = loader(url)
+        except PlayerError as exc:
+            last = exc
+            continue
+        except Exception as exc:  # a caller's loader may raise anything
+            last = exc
+            continue
+        if request.byte_range is not None:
+            end = request.byte_range.end
+            data = data[request.byte_range.start : None if end is None else end + 1]
+        return request.resolve(data)
+    raise PlayerError(
+        Code.MEDIA_PLAYLIST_UNAVAILABLE,
+        f"could not load {request.url}: {last}",
+        recoverable=True,
+        data={"url": request.url},
+    )
+
+
+class LazyIndex(SegmentIndex):
+    """A segment index that loads its :class:`IndexRequest` the first time it is used."""
+
+    def __init__(self, request: IndexRequest, loader: Loader) -> None:
+        self.request = request
+        self._loader = loader
+        self._index: SegmentIndex | None = None
+
+    def load(self) -> SegmentIndex:
+        """The loaded index (loading it now if needed)."""
+        if self._index is None:
+            self._index = resolve_request(self.request, self._loader)
+        return self._index
+
+    @property
+    def first_number(self) -> int:
+        return self.load().first_number
+
+    @property
+    def last_number(self) -> int | None:
+        return self.load().last_number
+
+    def by_number(self, number: int) -> Segment | None:
+        return self.load().by_number(number)
+
+    def at_time(self, t: float) -> Segment | None:
+        return self.load().at_time(t)
+
+    def available(self, wall_time: float | None = None) -> tuple[int, int] | None:
+        return self.load().available(wall_time)
+
+    def __len__(self) -> int:
+        return len(self.load())
+
+    def __iter__(self) -> Iterator[Segment]:
+        return iter(self.load())
+
+    @property
+    def init(self) -> InitSegment | None:
+        return self.load().init
+
+
+def load_indexes(
+    presentation: Presentation, loader: Loader, *, strict: bool = False
+) -> list[PlayerError]:
+    """Resolve every pending index of ``presentation`` in place.
+
+    Representations whose index cannot be loaded keep their :class:`IndexRequest`; the
+    errors are returned (or the first raised when ``strict``). For HLS, loading media
+    playlists also settles ``is_live``, the duration and key-based protection.
+    """
+    from player.manifest._hls import HlsPlaylistIndex
+
+    errors: list[PlayerError] = []
+    loaded_hls: list[HlsPlaylistIndex] = []
+    for period in presentation.periods:
+        for track in period.tracks:
+            for rep in track.representations:
+                index = rep.index
+                try:
+                    if isinstance(index, IndexRequest):
+                        rep.index = resolve_request(index, loader)
+                    elif isinstance(index, LazyIndex):
+                        rep.index = index.load()
+                except PlayerError as exc:
+                    if strict:
+                        raise
+                    errors.append(exc)
+                    continue
+                if isinstance(rep.index, HlsPlaylistIndex):
+                    loaded_hls.append(rep.index)
+                    for cp in rep.index.info.protection:
+                        if cp not in track.protection:
+                            track.protection = (*track.protection, cp)
+    if presentation.format == "hls" and loaded_hls and presentation.extra.get("hls_master"):
+        presentation.is_live = any(ix.info.is_live for ix in loaded_hls)
+        if not presentation.is_live:
+            presentation.duration = max(ix.total_duration for ix in loaded_hls)
+            presentation.periods[0].duration = presentation.duration
+    return errors
