@@ -10,7 +10,7 @@ Typical use, one fetcher per player::
 
 from player.net.cancel import CancelToken
 from player.net.config import NetworkConfig
-from player.net.fetcher import Fetcher
+from player.net.fetcher import Download, Fetcher
 from player.net.filters import (
     append_query,
     header_filter,
@@ -33,6 +33,7 @@ from player.net.retry import RetryPolicy
 
 __all__ = [
     "CancelToken",
+    "Download",
     "FetchResult",
     "Fetcher",
     "NetworkConfig",

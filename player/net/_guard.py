@@ -97,6 +97,7 @@ class AttemptGuard(Guard):
             )
         self.last_data = now
         self._in_body = False
+        self._paused_at = now
         self._timer: asyncio.TimerHandle | None = None
 
     async def __aenter__(self) -> AttemptGuard:
@@ -115,6 +116,21 @@ class AttemptGuard(Guard):
         self._in_body = True
         self._headers_deadline = None
         self.last_data = self._loop.time()
+        self._arm()
+
+    def pause(self) -> None:
+        """Stop the clocks while the body waits for a slow consumer."""
+        self._paused_at = self._loop.time()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+
+    def resume(self) -> None:
+        """Restart the clocks; the time spent paused is not held against the network."""
+        now = self._loop.time()
+        if self._total_deadline is not None:
+            self._total_deadline += now - self._paused_at
+        self.last_data = now
         self._arm()
 
     def _next_deadline(self) -> float | None:

@@ -35,7 +35,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from types import SimpleNamespace, TracebackType
-from typing import Any
+from typing import Any, Protocol
 
 import aiohttp
 from yarl import URL
@@ -86,6 +86,131 @@ class _Spec:
     policy: RetryPolicy
     max_bytes: int
     context: Mapping[str, Any]
+
+
+class _Sink(Protocol):
+    """Where an attempt's body goes."""
+
+    def begin(self) -> tuple[int, Callable[[bytes], Awaitable[None] | None]]:
+        """Before an attempt: the resource offset to fetch from, and the chunk consumer."""
+        ...
+
+    def finish(self, result: FetchResult) -> FetchResult:
+        """After the successful attempt: the result to return."""
+        ...
+
+
+class _Collector:
+    """fetch(): keep the body of the attempt that succeeds; a failed one's bytes go."""
+
+    def __init__(self) -> None:
+        self._chunks: list[bytes] = []
+
+    def begin(self) -> tuple[int, Callable[[bytes], Awaitable[None] | None]]:
+        self._chunks = []
+        return 0, self._chunks.append
+
+    def finish(self, result: FetchResult) -> FetchResult:
+        chunks = self._chunks
+        data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        return replace(result, data=data, streamed_bytes=None)
+
+
+class _Forwarder:
+    """stream(): hand chunks to the consumer; a retry resumes after what was handed."""
+
+    def __init__(self, queue: asyncio.Queue[bytes | None]) -> None:
+        self._queue = queue
+        self.delivered = 0
+
+    def begin(self) -> tuple[int, Callable[[bytes], Awaitable[None] | None]]:
+        return self.delivered, self._put
+
+    def _put(self, chunk: bytes) -> Awaitable[None] | None:
+        self.delivered += len(chunk)
+        if self._queue.full():
+            return self._queue.put(chunk)
+        self._queue.put_nowait(chunk)
+        return None
+
+    def finish(self, result: FetchResult) -> FetchResult:
+        return result
+
+
+class Download:
+    """A body being streamed by :meth:`Fetcher.stream`: an async iterator of chunks.
+
+    A background task runs the fetch and fills a bounded queue; iterating takes from
+    it. ``result`` (timings of the last attempt, ``data`` empty) and ``nbytes`` (bytes
+    delivered in all) are set when the body is complete. Errors are raised from the
+    iteration; leaving ``async with`` (or :meth:`aclose`) stops the transfer.
+    """
+
+    def __init__(
+        self, fetcher: Fetcher, spec: _Spec, cancel: CancelToken | None, buffer_chunks: int
+    ) -> None:
+        self._fetcher = fetcher
+        self._spec = spec
+        self._cancel = cancel
+        self._queue: asyncio.Queue[bytes | None] = asyncio.Queue(maxsize=max(1, buffer_chunks))
+        self._task: asyncio.Task[None] | None = None
+        self._error: BaseException | None = None
+        self._finished = False
+        self.result: FetchResult | None = None
+        self.nbytes = 0
+
+    def _start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.get_running_loop().create_task(self._produce())
+
+    async def _produce(self) -> None:
+        forwarder = _Forwarder(self._queue)
+        try:
+            self.result = await self._fetcher._run(self._spec, self._cancel, forwarder)
+        except Exception as exc:  # a PlayerError, or the caller's progress callback's
+            self._error = exc
+        finally:
+            self.nbytes = forwarder.delivered
+        await self._queue.put(None)
+
+    async def __aenter__(self) -> Download:
+        self._start()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def __aiter__(self) -> Download:
+        self._start()
+        return self
+
+    async def __anext__(self) -> bytes:
+        self._start()
+        if self._finished:
+            raise StopAsyncIteration
+        chunk = await self._queue.get()
+        if chunk is None:
+            self._finished = True
+            if self._error is not None:
+                raise self._error
+            raise StopAsyncIteration
+        return chunk
+
+    async def read(self) -> bytes:
+        """Everything that is left, joined (for tests and small bodies)."""
+        return b"".join([chunk async for chunk in self])
+
+    async def aclose(self) -> None:
+        """Stop the transfer (the connection is closed) if it is still running."""
+        task = self._task
+        if task is not None and not task.done():
+            task.cancel()
+            await asyncio.wait([task])  # not ``await task``: keep our own cancellation
 
 
 async def _on_request_headers_sent(
@@ -219,9 +344,81 @@ class Fetcher:
         ``retry`` overrides the config's policy for this request type; ``max_bytes``
         bounds the body; ``context`` is handed to request filters.
         """
-        candidates = self._candidates(urls)
-        spec = _Spec(
-            candidates=tuple(candidates),
+        spec = self._spec(
+            urls,
+            byte_range,
+            on_progress,
+            request_type,
+            headers,
+            query,
+            method,
+            body,
+            retry,
+            max_bytes,
+            context,
+        )
+        return await self._run(spec, cancel, _Collector())
+
+    def stream(
+        self,
+        urls: str | Sequence[str],
+        *,
+        byte_range: ByteRange | None = None,
+        on_progress: ProgressCallback | None = None,
+        request_type: RequestType = RequestType.SEGMENT,
+        cancel: CancelToken | None = None,
+        headers: Mapping[str, str] | None = None,
+        query: Mapping[str, str] | None = None,
+        retry: RetryPolicy | None = None,
+        max_bytes: int | None = None,
+        context: Mapping[str, Any] | None = None,
+        buffer_chunks: int = 16,
+    ) -> Download:
+        """Stream a large body chunk by chunk instead of holding it in memory::
+
+            async with fetcher.stream(urls) as download:
+                async for chunk in download:
+                    out.write(chunk)
+            download.result  # timings of the last attempt, ``data`` empty
+
+        Same retries, failover and errors as :meth:`fetch`, with one difference: when a
+        transfer breaks after bytes were handed out, the next attempt asks only for the
+        rest (a ``Range`` from the delivered offset), so no byte is delivered twice.
+        At most ``buffer_chunks`` chunks wait for the consumer; while they wait, the
+        stall and attempt timeouts are paused. Iterate in one task, inside ``async with``
+        (leaving it stops the transfer).
+        """
+        spec = self._spec(
+            urls,
+            byte_range,
+            on_progress,
+            request_type,
+            headers,
+            query,
+            "GET",
+            None,
+            retry,
+            max_bytes,
+            context,
+        )
+        return Download(self, spec, cancel, buffer_chunks)
+
+    def _spec(
+        self,
+        urls: str | Sequence[str],
+        byte_range: ByteRange | None,
+        on_progress: ProgressCallback | None,
+        request_type: RequestType,
+        headers: Mapping[str, str] | None,
+        query: Mapping[str, str] | None,
+        method: str,
+        body: bytes | None,
+        retry: RetryPolicy | None,
+        max_bytes: int | None,
+        context: Mapping[str, Any] | None,
+    ) -> _Spec:
+        return _Spec(
+            candidates=tuple(self._candidates(urls)),
             request_type=request_type,
             method=method,
             headers=dict(headers or {}),
@@ -233,16 +430,20 @@ class Fetcher:
             max_bytes=self.config.max_response_bytes if max_bytes is None else max_bytes,
             context=dict(context or {}),
         )
+
+    async def _run(self, spec: _Spec, cancel: CancelToken | None, sink: _Sink) -> FetchResult:
+        """The retry loop under a guard that a cancel token can fire."""
+        first = spec.candidates[0]
         async with Guard() as guard:
             unsubscribe: Callable[[], None] | None = None
             if cancel is not None:
                 unsubscribe = cancel.subscribe(
-                    lambda reason: guard.fire(self._cancelled(candidates[0], reason))
+                    lambda reason: guard.fire(self._cancelled(first, reason))
                 )
             try:
                 if cancel is not None and cancel.cancelled:
-                    raise self._cancelled(candidates[0], cancel.reason or "cancelled")
-                return await self._with_retries(spec, guard)
+                    raise self._cancelled(first, cancel.reason or "cancelled")
+                return await self._with_retries(spec, guard, sink)
             except _Abort as abort:
                 raise abort.error from None
             finally:
@@ -252,7 +453,7 @@ class Fetcher:
 
     # -- the retry loop ------------------------------------------------------------------
 
-    async def _with_retries(self, spec: _Spec, guard: Guard) -> FetchResult:
+    async def _with_retries(self, spec: _Spec, guard: Guard, sink: _Sink) -> FetchResult:
         errors: list[PlayerError] = []
         excluded: set[str] = set()
         attempts = 0
@@ -270,7 +471,8 @@ class Fetcher:
                 self._check(guard)
                 attempts += 1
                 try:
-                    result = await self._attempt(spec, url, attempts, guard)
+                    offset, push = sink.begin()
+                    result = await self._attempt(spec, url, attempts, guard, offset, push)
                 except PlayerError as err:
                     err.data.setdefault("attempt", attempts)
                     errors.append(err)
@@ -284,9 +486,8 @@ class Fetcher:
                         excluded.add(url)  # the resource is not there; other origins may have it
                     continue
                 self.health.reward(url)
-                return await self._filter_response(
-                    replace(result, attempts=attempts, failures=tuple(errors))
-                )
+                result = sink.finish(replace(result, attempts=attempts, failures=tuple(errors)))
+                return await self._filter_response(result)
             if not retryable:
                 break
         raise self._failure(spec, errors, attempts, exhausted=retryable)
@@ -326,20 +527,36 @@ class Fetcher:
 
     # -- one attempt ---------------------------------------------------------------------
 
-    async def _attempt(self, spec: _Spec, url: str, attempt: int, guard: Guard) -> FetchResult:
+    async def _attempt(
+        self,
+        spec: _Spec,
+        url: str,
+        attempt: int,
+        guard: Guard,
+        offset: int,
+        push: Callable[[bytes], Awaitable[None] | None],
+    ) -> FetchResult:
+        """One HTTP exchange; the body (from ``offset`` of the resource) goes to ``push``.
+
+        The result's ``data`` is empty; ``streamed_bytes`` counts what was pushed.
+        """
+        byte_range = spec.byte_range
+        if offset:  # resuming a stream: ask only for what was not delivered yet
+            start = offset if byte_range is None else byte_range.start + offset
+            byte_range = ByteRange(start, None if byte_range is None else byte_range.end)
         request = Request(
             url=append_query(url, spec.query) if spec.query else url,
             request_type=spec.request_type,
             method=spec.method,
             headers=dict(spec.headers),
             body=spec.body,
-            byte_range=spec.byte_range,
+            byte_range=byte_range,
             attempt=attempt,
             origin_index=spec.candidates.index(url),
             context=spec.context,
         )
-        if spec.byte_range is not None:
-            request.headers["Range"] = spec.byte_range.header()
+        if byte_range is not None:
+            request.headers["Range"] = byte_range.header()
         request = await self._filter_request(request)
         target = _to_url(request.url)
         session = self.session
@@ -347,7 +564,7 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         clock = self._clock
         on_progress = spec.on_progress
-        received, expected = 0, None
+        received, pushed, expected = 0, 0, None
         async with AttemptGuard(spec.policy, url, traced=self._traced) as watch:
             started = clock()
             response: aiohttp.ClientResponse | None = None
@@ -371,21 +588,32 @@ class Fetcher:
                         url,
                         parse_retry_after(response.headers.get("Retry-After")),
                     )
-                expected, skip = self._expected_length(response, spec.byte_range, url)
+                expected, keep = self._expected_length(response, byte_range, url)
+                skip = keep[0] if keep is not None else 0
                 if expected is not None and expected > spec.max_bytes + skip:
                     raise _Abort(self._too_large(url, expected, spec.max_bytes))
                 content = response.content
-                chunks: list[bytes] = []
                 limit_bytes = spec.max_bytes + skip
                 while True:
                     chunk = await content.readany()
                     if not chunk:
                         break
-                    chunks.append(chunk)
-                    received += len(chunk)
+                    size = len(chunk)
+                    received += size
                     watch.last_data = loop.time()
                     if received > limit_bytes:
                         raise _Abort(self._too_large(url, received, spec.max_bytes))
+                    if keep is not None:  # a 200 to a range request: cut the range out
+                        lo, hi = keep
+                        pos = received - size
+                        chunk = chunk[max(lo - pos, 0) : size if hi is None else max(hi - pos, 0)]
+                    if chunk:
+                        pushed += len(chunk)
+                        waiting = push(chunk)
+                        if waiting is not None:  # a slow consumer is not a slow network
+                            watch.pause()
+                            await waiting
+                            watch.resume()
                     if on_progress is not None:
                         try:
                             on_progress(
@@ -397,7 +625,7 @@ class Fetcher:
                                     first_byte,
                                     url,
                                     attempt,
-                                    len(chunk),
+                                    size,
                                 )
                             )
                         except Exception as exc:  # the caller's callback: give it back as is
@@ -411,9 +639,6 @@ class Fetcher:
                         received=received,
                         expected=expected,
                     )
-                data = b"".join(chunks) if len(chunks) != 1 else chunks[0]
-                if skip or (spec.byte_range is not None and status == 200):
-                    data = self._slice(data, spec.byte_range)
             except (PlayerError, _Abort):
                 if response is not None:
                     response.close()
@@ -428,7 +653,7 @@ class Fetcher:
                 raise
             response.release()
         return FetchResult(
-            data=data,
+            data=b"",
             url=url,
             status=status,
             headers=response.headers,
@@ -437,16 +662,18 @@ class Fetcher:
             finished=finished,
             attempts=attempt,
             request_type=spec.request_type,
+            streamed_bytes=pushed,
         )
 
     def _expected_length(
         self, response: aiohttp.ClientResponse, byte_range: ByteRange | None, url: str
-    ) -> tuple[int | None, int]:
-        """The body length the server promised, and the bytes to skip to reach the range."""
+    ) -> tuple[int | None, tuple[int, int | None] | None]:
+        """The body length the server promised, and the part of the body to keep
+        (``[lo, hi)``, None for all of it)."""
         encoding = response.headers.get("Content-Encoding", "identity").strip().lower()
         length = response.content_length if encoding in ("", "identity") else None
         if byte_range is None:
-            return length, 0
+            return length, None
         if response.status == 206:
             match = _CONTENT_RANGE.match(response.headers.get("Content-Range", ""))
             if match is None or int(match.group(1)) != byte_range.start:
@@ -455,16 +682,9 @@ class Fetcher:
                     f"206 with a Content-Range not matching {byte_range.header()}: {url}",
                     data={"url": url, "content_range": response.headers.get("Content-Range")},
                 )
-            return int(match.group(2)) - int(match.group(1)) + 1, 0
+            return int(match.group(2)) - int(match.group(1)) + 1, None
         # 200 to a range request: the whole body comes; the range is cut out of it
-        return length, byte_range.start
-
-    @staticmethod
-    def _slice(data: bytes, byte_range: ByteRange | None) -> bytes:
-        if byte_range is None:
-            return data
-        end = None if byte_range.end is None else byte_range.end + 1
-        return data[byte_range.start : end]
+        return length, (byte_range.start, None if byte_range.end is None else byte_range.end + 1)
 
     # -- helpers -------------------------------------------------------------------------
 

@@ -93,6 +93,12 @@ class FetchResult:
     attempts: int
     request_type: RequestType = RequestType.SEGMENT
     failures: tuple[PlayerError, ...] = ()  # errors of the attempts before the one that served
+    streamed_bytes: int | None = None  # for a stream: body bytes of the last attempt
+
+    @property
+    def nbytes(self) -> int:
+        """Body bytes the successful attempt moved (``len(data)`` unless streamed)."""
+        return len(self.data) if self.streamed_bytes is None else self.streamed_bytes
 
     @property
     def origin(self) -> str:
@@ -107,7 +113,7 @@ class FetchResult:
     def sample(self) -> ThroughputSample:
         """The download as a throughput sample for :mod:`abr.estimators`."""
         return ThroughputSample(
-            nbytes=len(self.data),
+            nbytes=self.nbytes,
             seconds=self.finished - self.started,
             end_time=self.finished,
             latency_s=self.first_byte - self.started,
