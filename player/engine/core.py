@@ -880,7 +880,7 @@ class Engine:
             t = min(t, self._retry_at)
         if self._manifest_req is None and self._manifest_refresh_at < t:
             t = max(now, self._manifest_refresh_at)
-        if self._live and self._next_window_check < t and self._started:
+        if self._live and running and self._next_window_check < t:
             t = max(now, self._next_window_check)
         return t
 
@@ -1125,7 +1125,11 @@ class Engine:
                 ts.wait_until = self._availability_time(seg, ts, now)
                 return None
             if seg.number < avail[0]:
-                self._live_jump(now, out)
+                if self._paused:
+                    # Rejoin the window when playback resumes, not while paused.
+                    ts.wait_until = self._poll_time(ts, now)
+                else:
+                    self._live_jump(now, out)
                 return None
             return seg
         if seg is None:
@@ -1816,7 +1820,12 @@ class Engine:
                         representation_id=ts.reps[q].id,
                     )
                 )
-        if self._started and now >= self._next_window_check and not self._live_start_pending:
+        if (
+            self._started
+            and not self._paused
+            and now >= self._next_window_check
+            and not self._live_start_pending
+        ):
             self._next_window_check = now + 1.0
             ts = self._gating[0]
             idx = next((x for x in ts.indexes if x is not None), None)

@@ -41,6 +41,7 @@ class Sim:
         self.wait: float | None = None
         self.actions: list[Action] = []
         self.fetches: list[Fetch] = []
+        self.issued: dict[int, float] = {}
         self.after_step: Callable[[Sim], None] | None = None
 
     def feed(self, actions: list[Action]) -> list[Action]:
@@ -48,6 +49,7 @@ class Sim:
             if isinstance(a, Fetch):
                 size = fetch_size(a)
                 self.fetches.append(a)
+                self.issued[a.request_id] = self.now
                 self.pending[a.request_id] = (
                     a,
                     self.now + self.rtt + size * 8 / self.bandwidth(self.now),
@@ -101,7 +103,7 @@ class Sim:
                 default=None,
             )
             if nxt is None or nxt > until:
-                self.now = max(self.now, until) if nxt is not None else self.now
+                self.now = max(self.now, until)
                 return
             self.step()
         raise AssertionError("simulation did not settle within max_steps")
