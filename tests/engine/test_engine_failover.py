@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 
 import pytest
 
@@ -99,7 +100,7 @@ def test_errors_become_fatal_after_max_attempts() -> None:
     assert [f.attempt for f in failures] == [1, 2, 3]
     assert [f.will_retry for f in failures] == [True, True, False]
     # Backoff between tries: 0.25 s, then 0.5 s (retry_delay_s doubling).
-    gaps = [b.time - a.time for a, b in zip(failures, failures[1:], strict=False)]
+    gaps = [b.time - a.time for a, b in itertools.pairwise(failures)]
     assert gaps[0] >= 0.25 and gaps[1] >= 0.5
     errors = sim.events(Error)
     assert len(errors) == 1 and errors[0].fatal and errors[0].error.code == Code.BAD_HTTP_STATUS
