@@ -10,7 +10,7 @@ from player.errors import Code, PlayerError
 from player.net import Fetcher, NetworkConfig, OriginHealth, Progress, RetryPolicy
 from tests.net.faultserver import Fault, FaultServer, payload
 
-FAST = RetryPolicy(base_delay_s=0.01, stall_timeout_s=0.5, first_byte_timeout_s=0.5)
+FAST = RetryPolicy(base_delay_s=0.01, stall_timeout_s=2.0, first_byte_timeout_s=2.0)
 DATA = payload(400_000)
 
 

@@ -15,13 +15,15 @@ from player.manifest import ByteRange
 from player.net import Fetcher, NetworkConfig, Progress, RetryPolicy
 from tests.net.faultserver import Fault, FaultServer, payload
 
+# Timeouts short enough for quick tests, long enough that a loaded machine does not trip
+# them on a healthy transfer.
 FAST = RetryPolicy(
     max_attempts=2,
     base_delay_s=0.01,
-    stall_timeout_s=0.3,
-    first_byte_timeout_s=0.3,
-    connect_timeout_s=0.5,
-    timeout_s=5.0,
+    stall_timeout_s=1.0,
+    first_byte_timeout_s=1.0,
+    connect_timeout_s=1.0,
+    timeout_s=10.0,
 )
 DATA = payload(300_000)
 

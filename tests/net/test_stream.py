@@ -13,7 +13,7 @@ from player.net import Fetcher, NetworkConfig, RetryPolicy
 from tests.net.faultserver import Fault, FaultServer, payload
 
 DATA = payload(600_000)
-FAST = RetryPolicy(base_delay_s=0.01, stall_timeout_s=0.3, first_byte_timeout_s=1.0)
+FAST = RetryPolicy(base_delay_s=0.01, stall_timeout_s=2.0, first_byte_timeout_s=2.0)
 
 
 @pytest.fixture
@@ -69,14 +69,17 @@ async def test_stream_range_resumes_on_the_other_origin(
 
 
 async def test_slow_consumer_is_not_a_stall(origin: FaultServer, fetcher: Fetcher) -> None:
-    url = origin.add("big", DATA[:200_000])
-    origin.inject("big", Fault("drip", seconds=0.0, chunk=50_000))
-    async with fetcher.stream(url, buffer_chunks=1) as download:
-        got = b""
+    url = origin.add("big", DATA[:150_000])
+    origin.inject("big", Fault("drip", seconds=0.05, chunk=50_000))
+    policy = RetryPolicy(base_delay_s=0.01, stall_timeout_s=0.5, timeout_s=1.5)
+    chunks = []
+    async with fetcher.stream(url, buffer_chunks=1, retry=policy) as download:
         async for chunk in download:
-            got += chunk
-            await asyncio.sleep(0.4)  # longer than the 0.3 s stall timeout
-    assert got == DATA[:200_000]
+            chunks.append(chunk)
+            # longer than the stall timeout, and three of them outlast the attempt timeout
+            await asyncio.sleep(1.0)
+    assert b"".join(chunks) == DATA[:150_000]
+    assert len(chunks) >= 3  # the producer really waited for the consumer
     assert download.result is not None and download.result.failures == ()
     assert len(origin.hits_for("big")) == 1
 
