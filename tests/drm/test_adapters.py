@@ -209,13 +209,15 @@ async def test_fairplay_certificate_then_spc_ckc_exchange() -> None:
         unregister_device_backend("fairplay")
     media_keys = await access.create_media_keys()
     asset = "twelve"
-    async with fairplay_server() as server:
-        async with LicenseClient(
+    async with (
+        fairplay_server() as server,
+        LicenseClient(
             media_keys,
             license_url=f"{server.base}/fps/license",
             certificate_url=f"{server.base}/fps/cert",
-        ) as client:
-            session = await client.acquire("skd", f"skd://{asset}".encode())
+        ) as client,
+    ):
+        session = await client.acquire("skd", f"skd://{asset}".encode())
     cert, spc = server.requests
     assert (cert.method, cert.path) == ("GET", "/fps/cert")
     assert (spc.method, spc.path) == ("POST", "/fps/license")
