@@ -564,6 +564,8 @@ def _adaptation_set(
     if captions:
         extra["captions"] = captions
     inband = _descriptors(a_el, "InbandEventStream")
+    for r_el in rep_els:
+        inband += [d for d in _descriptors(r_el, "InbandEventStream") if d not in inband]
     if inband:
         extra["inband_event_streams"] = inband
     if a_obj.segment_alignment is not None:
@@ -581,7 +583,8 @@ def _adaptation_set(
         language=lang,
         codecs=codecs,
         mime_type=mime,
-        label=a_obj.label if a_obj.label is not None else (labels[0] if labels else None),
+        # A Label element (DASH 4th ed.) wins over the older @label attribute.
+        label=labels[0] if labels else a_obj.label,
         roles=roles,
         accessibility=tuple(v for _s, v in accessibility if v),
         protection=tuple(track_protection),
@@ -902,10 +905,10 @@ def _build_index(
                 Code.INVALID_ATTRIBUTE, f"{where}: segment @duration must be positive"
             )
         total: int | None = None
-        if entries is not None:
-            total = len(entries)
-        elif period_duration is not None:
+        if period_duration is not None:
             total = math.ceil(period_duration * timescale / duration)
+        if entries is not None:
+            total = len(entries) if total is None else min(total, len(entries))
         timing = UniformTiming(duration, pto, start_number, total)
     else:
         # One segment covering the period (a template without $Number$/$Time$ or a

@@ -99,6 +99,7 @@ class HlsPlaylistInfo:
     events: tuple[Event, ...] = ()
     protection: tuple[ContentProtection, ...] = ()
     bitrate: int | None = None
+    ad_cues: tuple[dict[str, Any], ...] = ()  # EXT-X-CUE-OUT/IN, SCTE-35 per segment
     estimated_numbers: tuple[int, ...] = ()  # segments whose duration was not given
     notes: tuple[str, ...] = ()
     digest: str = ""
@@ -264,6 +265,7 @@ def _media_index(
     map_end: int | None = None
     init_cache: dict[tuple[str, str | None], InitSegment] = {}
     t = start
+    cues: list[dict[str, Any]] = []
     uri_lines = raw.segment_lines
     listed = [s for s in d["segments"] if "uri" in s]
     for i, s in enumerate(d["segments"]):
@@ -322,6 +324,9 @@ def _media_index(
                 parts=parts,
             )
         )
+        cue = _ad_cue(s, segments[-1].number)
+        if cue:
+            cues.append(cue)
         t += float(duration)
     del listed, map_end
     segments = _backfill_pdt(segments)
@@ -362,11 +367,26 @@ def _media_index(
         events=tuple(_dateranges(raw, segments)),
         protection=tuple(protections),
         bitrate=raw.recorded.bitrates[0][1] if raw.recorded.bitrates else None,
+        ad_cues=tuple(cues),
         estimated_numbers=estimated,
         notes=tuple(raw.notes),
         digest=digest,
     )
     return HlsPlaylistIndex(segments, info)
+
+
+def _ad_cue(s: dict[str, Any], number: int) -> dict[str, Any]:
+    """The ad-insertion signalling ``m3u8`` read for one segment (empty when none)."""
+    cue: dict[str, Any] = {}
+    for key in ("cue_out", "cue_out_start", "cue_in"):
+        if s.get(key):
+            cue[key] = True
+    for key in ("scte35", "oatcls_scte35", "scte35_duration", "scte35_elapsedtime"):
+        if s.get(key) is not None:
+            cue[key] = str(s[key])
+    if cue:
+        cue["number"] = number
+    return cue
 
 
 def _parts(

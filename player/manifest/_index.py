@@ -437,16 +437,17 @@ class DashSegmentIndex(SegmentIndex):
         # An infinite offset (chunked low-latency) makes the segment being produced,
         # the one containing "now", the last available.
         now = wall_time - live.availability_start_time - self._period_start
-        if self._period_end is not None:
-            now = min(now, self._period_end - self._period_start + 1e-9)
-        now_u = Fraction(now) * self._timescale + self._pto
         if live.time_shift_buffer_depth is None:
             lo: Units = self._pto - 1
             if self._timing.count == 0:
                 return None
             lo = min(lo, self._timing.span(0)[0] - 1)
         else:
-            lo = now_u - Fraction(live.time_shift_buffer_depth) * self._timescale
+            lo = Fraction(now - live.time_shift_buffer_depth) * self._timescale + self._pto
+        if self._period_end is not None:
+            # Nothing after the period's end becomes available.
+            now = min(now, self._period_end - self._period_start)
+        now_u = Fraction(now) * self._timescale + self._pto
         if math.isinf(live.availability_time_offset):
             p = self._timing.position_at(now_u)
             if p is None:
@@ -471,6 +472,13 @@ class DashSegmentIndex(SegmentIndex):
         number = self._timing.number(i)
         start = self._period_start + float(Fraction(start_u - self._pto) / self._timescale)
         duration = float(Fraction(dur_u) / self._timescale)
+        if (
+            self._period_end is not None
+            and isinstance(self._timing, UniformTiming)
+            and start + duration > self._period_end
+        ):
+            # The last @duration segment ends with its period (ISO/IEC 23009-1 5.3.9.5.3).
+            duration = max(0.0, self._period_end - start)
         byte_range = None
         if self._entries is not None:
             entry = self._entries[i]
