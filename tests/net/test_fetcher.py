@@ -7,12 +7,13 @@ import random
 import socket
 from collections.abc import Iterator
 
+import aiohttp
 import pytest
 
 from abr import EwmaEstimator
 from player.errors import Code, PlayerError
 from player.manifest import ByteRange
-from player.net import Fetcher, NetworkConfig, Progress, RetryPolicy
+from player.net import Fetcher, NetworkConfig, Progress, RequestType, RetryPolicy
 from tests.net.faultserver import Fault, FaultServer, payload
 
 # Timeouts short enough for quick tests, long enough that a loaded machine does not trip
@@ -271,3 +272,31 @@ def test_invalid_config_is_typed() -> None:
     assert info.value.code is Code.INVALID_CONFIG
     with pytest.raises(PlayerError):
         NetworkConfig(read_bufsize=1)
+
+
+async def test_given_session_is_used_and_left_open(origin: FaultServer) -> None:
+    url = origin.add("seg", DATA)
+    origin.inject("seg", Fault("slow_first_byte", seconds=30, times=1))
+    policy = RetryPolicy(base_delay_s=0.01, connect_timeout_s=0.5, first_byte_timeout_s=0.5)
+    async with aiohttp.ClientSession() as session:
+        fetcher = Fetcher(NetworkConfig(retry=policy), session=session)
+        result = await fetcher.fetch(url)
+        await fetcher.close()
+        assert not session.closed
+    # without the fetcher's trace hook the first byte is timed from the attempt start
+    assert [e.code for e in result.failures] == [Code.FIRST_BYTE_TIMEOUT]
+    assert result.data == DATA
+
+
+async def test_retry_policy_per_request_type(origin: FaultServer) -> None:
+    url = origin.add("seg", DATA)
+    config = NetworkConfig(
+        retry=FAST, retry_by_type={RequestType.MANIFEST: RetryPolicy(max_attempts=1)}
+    )
+    async with Fetcher(config) as fetcher:
+        origin.inject("seg", Fault("status", status=503, times=1))
+        with pytest.raises(PlayerError) as info:
+            await fetcher.fetch(url, request_type=RequestType.MANIFEST)
+        assert info.value.data["attempts"] == 1
+        origin.inject("seg", Fault("status", status=503, times=1))
+        assert (await fetcher.fetch(url, request_type=RequestType.SEGMENT)).attempts == 2
