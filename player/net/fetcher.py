@@ -343,6 +343,13 @@ class Fetcher:
         is sliced). ``headers`` and ``query`` are added to every attempt (CMCD keys);
         ``retry`` overrides the config's policy for this request type; ``max_bytes``
         bounds the body; ``context`` is handed to request filters.
+
+        ``on_progress`` is called once per chunk received (feed the estimator, drive an
+        ABR policy's ``should_abandon``); to abandon the download, call ``cancel()`` on
+        the ``cancel`` token, from the callback or anywhere on the loop: the fetch then
+        raises ``REQUEST_CANCELLED`` and its connection is closed. An exception raised
+        by the callback stops the fetch and reaches the caller unchanged. A failed
+        attempt's bytes are dropped; the next attempt starts from the beginning.
         """
         spec = self._spec(
             urls,
