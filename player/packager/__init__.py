@@ -18,6 +18,7 @@ from player.packager.ladder import (
 from player.packager.package import Subtitles, package
 from player.packager.protection import ClearKeyEncryption, build_pssh
 from player.packager.result import PackagedTrack, PackageResult
+from player.packager.sample import build_sample, cache_root
 
 __all__ = [
     "DEFAULT_LADDER",
@@ -28,6 +29,8 @@ __all__ = [
     "RungSpec",
     "Subtitles",
     "build_pssh",
+    "build_sample",
+    "cache_root",
     "make_ladder",
     "package",
     "parse_ladder",

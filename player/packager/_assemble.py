@@ -160,4 +160,3 @@ def assemble(
         label=audio.label,
         **common,  # type: ignore[arg-type]
     )
-

@@ -12,6 +12,7 @@ writes are discarded: ours are written from what the segments really hold.
 from __future__ import annotations
 
 import math
+import os
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -116,6 +117,8 @@ def _dash_muxer(workdir: Path, segment: Fraction, encryption: ClearKeyEncryption
         "single_file": "0",
         "hls_playlist": "0",
         "remove_at_exit": "0",
+        # fMP4 for every codec (left to itself the muxer writes VP9 as WebM).
+        "dash_segment_type": "mp4",
     }
     if encryption is not None:
         options["format_options"] = encryption.muxer_options()
@@ -181,6 +184,8 @@ class _VideoRung:
                 "bufsize": str(bufsize),
             }
         else:  # av1
+            # SVT-AV1 prints its whole configuration at info level unless told otherwise.
+            os.environ.setdefault("SVT_LOG", "1")
             self.stream.options = {
                 "preset": preset,
                 "svtav1-params": f"keyint={gop}:irefresh-type=2:scd=0:force-key-frames=1",
@@ -362,8 +367,12 @@ def encode_title(
         for r in rungs
     ]
     total_samples = round(source.frame_count / fps * AUDIO_RATE)
+    seen: set[str] = set()
     for i, audio in enumerate(source.audio):
-        track_id = f"audio-{audio.language}" + (f"-{i}" if i else "")
+        track_id = f"audio-{audio.language}"
+        if track_id in seen:  # two renditions in one language: keep ids unique
+            track_id += f"-{i}"
+        seen.add(track_id)
         path = workdir / track_id
         _encode_audio(path, audio, total_samples, segment, encryption)
         tracks.append(WrittenTrack("audio", track_id, path, audio=audio))
