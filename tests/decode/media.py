@@ -24,6 +24,8 @@ from typing import Any
 import av
 import numpy as np
 
+from player.packager import PackagedTrack, PackageResult
+
 KEY = "00112233445566778899aabbccddeeff"
 KID = "0123456789abcdef0123456789abcdef"
 FRAGMENTED = "frag_keyframe+empty_moov+default_base_moof"
@@ -44,6 +46,18 @@ class Rung:
     def whole(self) -> bytes:
         """The rung as one fragmented MP4 file (what a direct PyAV decode opens)."""
         return self.init + b"".join(self.segments)
+
+
+def rung_of(title: PackageResult, track: PackagedTrack) -> Rung:
+    """A rung of a title made by our packager (``player.packager``), read into memory."""
+    return Rung(
+        track.id,
+        title.path(track.init).read_bytes(),
+        [title.path(s).read_bytes() for s in track.segments],
+        track.codecs,
+        track.width or 0,
+        track.height or 0,
+    )
 
 
 def top_boxes(data: bytes) -> Iterator[tuple[bytes, bytes]]:
