@@ -2,7 +2,8 @@
 
 The ids are the ones registered with DASH-IF (https://dashif.org/identifiers/content_protection/)
 and used by Shaka Player and EME; ``name`` is the short name the manifest model stores in
-``ContentProtection.system``.
+``ContentProtection.system`` (the mp4protection element itself is ``"cenc"``, see
+:data:`MP4PROTECTION_SCHEME`).
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ def _sys(name: str, sid: str, key_systems: tuple[str, ...], description: str) ->
 
 #: The W3C Common PSSH box (key ids only), read by ClearKey.
 COMMON = _sys(
-    "cenc",
+    "common",
     "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b",
     ("org.w3.clearkey",),
     "W3C Common PSSH box (ISO/IEC 23001-7 key ids)",
