@@ -34,6 +34,7 @@ from drm.errors import DrmCode, DrmError
 from drm.exchange import ClearKeyExchange, LicenseExchange
 from drm.fairplay import SkdUri, parse_skd_uri
 from drm.hls_keys import HlsKey, parse_ext_x_key
+from drm.key_manager import KeyManager
 from drm.license_client import LicenseClient
 from drm.license_server import (
     ClearKeyLicenseServer,
@@ -93,6 +94,7 @@ __all__ = [
     "ExpirationChangeEvent",
     "HlsKey",
     "InitDataInfo",
+    "KeyManager",
     "KeyStatus",
     "KeyStatusesChangeEvent",
     "LicenseClient",

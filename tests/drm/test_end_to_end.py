@@ -21,6 +21,7 @@ from drm import (
     ClearKeyLicenseServer,
     DrmCode,
     DrmError,
+    KeyManager,
     LicenseClient,
     LicenseTransport,
     MediaKeys,
@@ -244,3 +245,31 @@ def test_shaka_mpd_content_protection(packaged: dict[str, Packaged], scheme: str
 def _quiet_av() -> Iterator[None]:
     av.logging.set_level(av.logging.ERROR)
     yield
+
+
+async def test_key_manager_gets_each_license_once(
+    server: ClearKeyLicenseServer,
+    packaged: dict[str, Packaged],
+    cenc_title: Title,
+    clear_title: Title,
+) -> None:
+    async with KeyManager("org.w3.clearkey", server.url) as keys:
+        assert await keys.keys_for(clear_title.init) == {}
+        for init in (cenc_title.init, packaged["cenc"].init, packaged["cbcs"].init):
+            assert await keys.keys_for(init) == {KID_HEX: KEY_HEX}
+    # One KID for all three titles: one license, asked by KID (PyAV wrote no PSSH).
+    (request,) = server.requests
+    assert request.kids == (KID,)
+    async with KeyManager("org.w3.clearkey", server.url) as keys:
+        await keys.keys_for(packaged["cbcs"].init)
+        # The Shaka title's Common PSSH was the init data this time.
+        assert keys.media_keys is not None
+        (session,) = keys.media_keys.sessions
+        assert session.init_data_info is not None
+        assert session.init_data_info.init_data_type == "cenc"
+    assert server.requests[1].kids == (KID,)
+    server.refuse("no")
+    async with KeyManager("org.w3.clearkey", server.url) as keys:
+        with pytest.raises(DrmError) as err:
+            await keys.keys_for(packaged["cenc"].init)
+    assert err.value.code == DrmCode.LICENSE_REQUEST_FAILED
