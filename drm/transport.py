@@ -173,6 +173,7 @@ class LicenseTransport:
                     raise classified
                 last = _status_error(response)
                 if response.status not in _RETRY_STATUSES:
+                    last.data["attempts"] = attempt
                     raise last
             if attempt < attempts:
                 await asyncio.sleep(self.retry.delay(attempt))

@@ -229,6 +229,8 @@ def test_shaka_mpd_content_protection(packaged: dict[str, Packaged], scheme: str
         ("widevine", (KID,)),
     ]
     assert found[0].scheme == scheme
+    # Raw-key packaging names no license server anywhere.
+    assert [i.license_url for i in found] == [None] * 4
     assert found[1].key_system == "org.w3.clearkey"
     pr = found[2]
     assert pr.playready_header is not None and pr.playready_header.key_ids == (KID,)
