@@ -43,7 +43,9 @@ async def test_constant_rate_accounting() -> None:
     for _ in range(100):
         await link.take(2_500)
     assert link.bytes_granted == 250_000
-    assert vt.t == pytest.approx(250_000 * 8 / 2e6)  # 1.0 s of link time
+    assert link.busy_until == pytest.approx(250_000 * 8 / 2e6)  # 1.0 s of link time
+    # Each chunk is sent at the start of its slot: the last one when 99 had passed.
+    assert vt.t == pytest.approx(99 * 2_500 * 8 / 2e6)
 
 
 async def test_step_trace_and_outage_are_followed_exactly() -> None:
@@ -53,7 +55,7 @@ async def test_step_trace_and_outage_are_followed_exactly() -> None:
     for _ in range(250):
         await link.take(1_000)
     # 125 kB in the first second, the gap, then 125 kB at 500 kB/s.
-    assert vt.t == pytest.approx(1.0 + 0.5 + 0.25)
+    assert link.busy_until == pytest.approx(1.0 + 0.5 + 0.25)
 
 
 async def test_concurrent_transfers_share_the_link() -> None:
@@ -67,10 +69,11 @@ async def test_concurrent_transfers_share_the_link() -> None:
         done[name] = vt.t
 
     await asyncio.gather(transfer("a", 500_000), transfer("b", 500_000))
-    # Together they needed 1 s; sharing fairly, each finished near the end, not one at
-    # 0.5 s and the other at 1 s.
-    assert max(done.values()) == pytest.approx(1.0)
-    assert min(done.values()) >= 0.98
+    # Together they needed 1 s; sharing fairly (chunk by chunk), both sent their last
+    # chunk within a few 10-ms slots of the end, not one at 0.5 s and the other at 1 s.
+    assert link.busy_until == pytest.approx(1.0)
+    assert max(done.values()) == pytest.approx(0.99)
+    assert min(done.values()) >= 0.95
 
 
 async def test_idle_link_allows_only_a_small_burst() -> None:
@@ -78,7 +81,7 @@ async def test_idle_link_allows_only_a_small_burst() -> None:
     link = _link(Trace.constant(8e6), vt)
     vt.t = 10.0  # idle for 10 s: savings are capped at burst_s, not 10 s of capacity
     await link.take(1_000_000)
-    assert vt.t == pytest.approx(10.0 + 1.0 - link.burst_s)
+    assert link.busy_until == pytest.approx(10.0 + 1.0 - link.burst_s)
 
 
 async def test_real_server_accounts_every_byte_through_the_link(site: Path) -> None:

@@ -5,12 +5,18 @@ one :class:`SharedLink` of an origin, so concurrent responses share the link the
 flows share a real bottleneck (round-robin per chunk, through a FIFO lock).
 
 The bucket is kept as a *virtual finish time* rather than a token count: ``_vt`` is the
-link time up to which capacity has been handed out. Taking ``n`` bytes moves it to
-``vt + trace.time_to_deliver(n, vt)`` (exact, across rate changes and outages of the
-trace) and sleeps until then. An idle link may start a chunk at most ``burst_s`` in the
-past, which is the bucket's depth: a burst of ``burst_s`` worth of bytes, and slack that
-absorbs the event loop's lateness in waking a sleeper, so oversleeping by a millisecond
-does not lose capacity (the next chunk starts at the old finish time, not at "now").
+link time up to which capacity has been handed out. Taking ``n`` bytes waits until the
+link is free (``_vt``), then books it until ``start + trace.time_to_deliver(n, start)``
+(exact, across rate changes and outages of the trace) and returns, so the caller sends
+the chunk at the start of its slot. Sending at the start rather than the end of the slot
+means the event loop waking a sleeper late delays the *next* chunk, never pushes bytes
+booked before a rate drop past it. An idle link may start a chunk at most ``burst_s`` in
+the past, which is the bucket's depth: a burst of ``burst_s`` worth of bytes, and slack
+that absorbs that lateness, so oversleeping by a millisecond does not lose capacity (the
+next chunk starts at the old finish time, not at "now"). While transfers are running
+without a pause the slack is ``catchup_s`` instead: on a shared 2-core machine the event
+loop is sometimes not scheduled for tens of milliseconds, and a real link would have
+kept moving bytes meanwhile; the origin sends them as soon as it runs again.
 """
 
 from __future__ import annotations
@@ -24,8 +30,8 @@ from traces.trace import Trace
 # Write chunk: about CHUNK_SECONDS of the current rate, within these bounds. Small enough
 # that 0.5 Mbit/s still moves every ~30 ms, large enough that 50 Mbit/s needs only ~100
 # writes a second (asyncio costs tens of microseconds a write).
-CHUNK_SECONDS = 0.01
-MIN_CHUNK = 2048
+CHUNK_SECONDS = 0.004
+MIN_CHUNK = 1024
 MAX_CHUNK = 128 * 1024
 UNSHAPED_CHUNK = 256 * 1024
 
@@ -43,6 +49,7 @@ class SharedLink:
         trace: Trace | None,
         *,
         burst_s: float = 0.02,
+        catchup_s: float = 0.25,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
@@ -52,7 +59,10 @@ class SharedLink:
         self._sleep = sleep
         self._t0 = clock()
         self._vt = 0.0
+        self.catchup_s = catchup_s
         self._lock = asyncio.Lock()
+        self._active = 0
+        self._went_idle = True
         self.bytes_granted = 0
         self.busy_until = 0.0  # link time at which the last granted byte is delivered
 
@@ -74,14 +84,28 @@ class SharedLink:
         return 0.0 if self.trace is None else self.trace.latency_at(self.now())
 
     def chunk_size(self) -> int:
-        """How many bytes the next write should carry at the current rate."""
-        rate = self.rate_now()
-        if rate is None:
+        """How many bytes the next write should carry: what the link moves in the next
+        ``CHUNK_SECONDS`` from where it is busy until, so a chunk never straddles a drop
+        from 25 to 0.5 Mbit/s carrying 25 Mbit/s worth of bytes."""
+        if self.trace is None:
             return UNSHAPED_CHUNK
-        return int(min(MAX_CHUNK, max(MIN_CHUNK, rate / 8 * CHUNK_SECONDS)))
+        t = max(self._vt, self.now() - self.burst_s)
+        n = self.trace.bytes_between(t, t + CHUNK_SECONDS)
+        return int(min(MAX_CHUNK, max(MIN_CHUNK, n)))
+
+    def transfer_started(self) -> None:
+        """A response body starts using the link."""
+        self._active += 1
+
+    def transfer_ended(self) -> None:
+        """A response body stopped using the link (done, failed or cut)."""
+        self._active = max(0, self._active - 1)
+        if self._active == 0:
+            self._went_idle = True
 
     async def take(self, nbytes: int) -> None:
-        """Wait until the link has carried ``nbytes`` more bytes for the caller."""
+        """Wait until the link is free, then book it for ``nbytes`` bytes: the caller sends
+        them right away and the next :meth:`take` waits until they have passed."""
         if nbytes <= 0:
             return
         if self.trace is None:
@@ -89,10 +113,13 @@ class SharedLink:
             return
         async with self._lock:
             now = self.now()
-            vt = max(self._vt, now - self.burst_s)
-            end = vt + self.trace.time_to_deliver(nbytes, vt)
-            self._vt = end
-            self.busy_until = end
+            # Busy without a pause since the last booking: the gap is our own lateness
+            # (the process was not scheduled), so make up for up to catchup_s of it.
+            slack = self.burst_s if self._went_idle else self.catchup_s
+            self._went_idle = False
+            start = max(self._vt, now - slack)
+            if start > now:  # the link is still busy with earlier chunks
+                await self._sleep(start - now)
+            self._vt = start + self.trace.time_to_deliver(nbytes, start)
+            self.busy_until = self._vt
             self.bytes_granted += nbytes
-            if end > now:
-                await self._sleep(end - now)

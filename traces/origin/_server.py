@@ -325,6 +325,21 @@ class ShapedOrigin:
     ) -> int:
         """Write ``length`` bytes from ``offset`` through the link; returns bytes sent
         (fewer than ``length`` when a fault or an outage cut the body)."""
+        self.link.transfer_started()
+        try:
+            return await self._send_chunks(request, resp, body, offset, length, fault)
+        finally:
+            self.link.transfer_ended()
+
+    async def _send_chunks(
+        self,
+        request: web.Request,
+        resp: web.StreamResponse,
+        body: Body,
+        offset: int,
+        length: int,
+        fault: FaultKind | None,
+    ) -> int:
         cut = length // 2 if fault in _BODY_FAULTS else None
         sent = 0
         with _Reader(body, offset) as reader:
@@ -354,7 +369,12 @@ class ShapedOrigin:
                             request.transport.close()  # flush what was written, then FIN
                         return sent
                     if fault is FaultKind.STALL and self.faults is not None:
-                        await self._sleep(self.faults.stall_s)
+                        # A stalled sender is not using the link: no catch-up burst after.
+                        self.link.transfer_ended()
+                        try:
+                            await self._sleep(self.faults.stall_s)
+                        finally:
+                            self.link.transfer_started()
         return sent
 
 
