@@ -16,7 +16,7 @@ from player.packager.ladder import (
     parse_rung,
 )
 from player.packager.package import Subtitles, package
-from player.packager.protection import ClearKeyEncryption, build_pssh
+from player.packager.protection import ClearKeyEncryption
 from player.packager.result import PackagedTrack, PackageResult
 from player.packager.sample import build_sample, cache_root
 
@@ -28,7 +28,6 @@ __all__ = [
     "PackagedTrack",
     "RungSpec",
     "Subtitles",
-    "build_pssh",
     "build_sample",
     "cache_root",
     "make_ladder",

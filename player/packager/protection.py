@@ -8,16 +8,16 @@ write: the ``pssh`` box in each init segment, DASH ``ContentProtection`` and the
 from __future__ import annotations
 
 import base64
-import struct
 import uuid
 from dataclasses import dataclass
 
+from drm import CLEARKEY, COMMON, DrmError, build_pssh
 from player.errors import Code, PlayerError
 
-COMMON_SYSTEM_ID = uuid.UUID("1077efec-c0b2-4d02-ace3-3c1e52e2fb4b")
+COMMON_SYSTEM_ID = uuid.UUID(bytes=COMMON.system_id)
 """W3C Common PSSH box format system id (the ``cenc`` init data EME ClearKey reads)."""
 
-CLEARKEY_SYSTEM_ID = uuid.UUID("e2719d58-a985-b3c9-781a-b030af78d30e")
+CLEARKEY_SYSTEM_ID = uuid.UUID(bytes=CLEARKEY.system_id)
 """DASH-IF ClearKey system id."""
 
 
@@ -57,22 +57,11 @@ class ClearKeyEncryption:
 
     def pssh(self) -> bytes:
         """The common-system ``pssh`` box (version 1, listing the key id)."""
-        return build_pssh(COMMON_SYSTEM_ID.bytes, [self.key_id])
+        try:
+            return build_pssh(COMMON.system_id, [self.key_id])
+        except DrmError as exc:  # drm/ cannot raise PlayerError itself
+            raise PlayerError(Code.INVALID_ARGUMENT, f"cannot build the PSSH: {exc}") from exc
 
     def pssh_base64(self) -> str:
         """:meth:`pssh` in base64, as ``cenc:pssh`` and HLS data URIs carry it."""
         return base64.b64encode(self.pssh()).decode("ascii")
-
-
-def build_pssh(
-    system_id: bytes, key_ids: list[bytes], data: bytes = b"", version: int = 1
-) -> bytes:
-    """A ``pssh`` box (ISO/IEC 23001-7 8.1): version 1 lists key ids, version 0 does not."""
-    if len(system_id) != 16 or any(len(k) != 16 for k in key_ids):
-        raise PlayerError(Code.INVALID_ARGUMENT, "system id and key ids must be 16 bytes")
-    body = system_id
-    if version >= 1:
-        body += struct.pack(">I", len(key_ids)) + b"".join(key_ids)
-    body += struct.pack(">I", len(data)) + data
-    payload = struct.pack(">I", version << 24) + body
-    return struct.pack(">I4s", 8 + len(payload), b"pssh") + payload
