@@ -421,6 +421,12 @@ class DashSegmentIndex(SegmentIndex):
             return None
         if math.isinf(t):
             return self._segment(0) if t < 0 else None
+        if (
+            self._period_end is not None
+            and isinstance(self._timing, UniformTiming)
+            and t >= self._period_end
+        ):
+            return None  # the last @duration segment was cut at the period end
         p = self._timing.position_at(self._to_units(t))
         if p is None or (self._count is not None and p >= self._count):
             return None

@@ -122,7 +122,8 @@ def parse_xml(data: bytes, what: str = "MPD") -> ParsedXml:
             f"{what} is not well-formed XML: {exc}",
             data={"line": getattr(exc, "lineno", None)},
         ) from None
-    except (ValueError, UnicodeError, RecursionError) as exc:
+    except (ValueError, LookupError, UnicodeError, RecursionError) as exc:
+        # LookupError: an unknown encoding in the XML declaration.
         raise PlayerError(Code.INVALID_XML, f"{what} is not readable XML: {exc}") from None
     return ParsedXml(document, builder.lines)
 
