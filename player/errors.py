@@ -103,6 +103,7 @@ class Code(enum.IntEnum):
     UNKNOWN_POLICY = 7005
     INVALID_CONFIG = 7006
     TRACE_INVALID = 7007
+    VIDEO_INVALID = 7008  # a video description (segment sizes) that cannot be simulated
     INTERNAL = 7099
 
     # STORAGE (9xxx)
