@@ -70,11 +70,13 @@ def _timeline(parent: ET.Element, track: PackagedTrack) -> None:
         j = i
         while j + 1 < len(durations) and durations[j + 1] == durations[i]:
             j += 1
-        s = _sub(timeline, "S", d=str(durations[i]))
+        attrs: dict[str, str] = {}
         if i == 0 or track.segment_starts[i] != track.segment_starts[i - 1] + durations[i - 1]:
-            s.set("t", str(track.segment_starts[i]))
+            attrs["t"] = str(track.segment_starts[i])
+        attrs["d"] = str(durations[i])
         if j > i:
-            s.set("r", str(j - i))
+            attrs["r"] = str(j - i)
+        _sub(timeline, "S", **attrs)
         i = j + 1
 
 
