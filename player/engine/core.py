@@ -69,6 +69,7 @@ from player.engine.events import (
 )
 from player.engine.selection import Selection, language_matches, select_track
 from player.errors import Code, PlayerError
+from player.manifest import HlsPlaylistIndex, reload_media_playlist
 from player.manifest.model import (
     IndexRequest,
     InitSegment,
@@ -338,6 +339,7 @@ class Engine:
         self._next_window_check = 0.0
         self._manifest_failures = 0
         self._pending_error: PlayerError | None = None
+        self._explicit_start = False
         self._repositioned = False
 
     # -- track setup ------------------------------------------------------------------
@@ -477,6 +479,19 @@ class Engine:
         :meth:`complete`)."""
         return self._init_data.get(init)
 
+    def track_level(self, kind: TrackKind) -> float:
+        """Seconds of ``kind`` buffered contiguously ahead of the playhead."""
+        ts = self._track(kind)
+        return 0.0 if ts is None else ts.buffer.level(self._pos)
+
+    def next_segment(self, kind: TrackKind, quality: int, segment: Segment) -> Segment | None:
+        """The segment after ``segment`` at ``quality`` (CMCD's next object request)."""
+        ts = self._track(kind)
+        if ts is None or not 0 <= quality < len(ts.indexes):
+            return None
+        idx = ts.indexes[quality]
+        return None if idx is None else idx.by_number(segment.number + 1)
+
     def active_kinds(self) -> list[TrackKind]:
         """Kinds of the tracks being fetched."""
         return [t.kind for t in self._tracks]
@@ -509,6 +524,7 @@ class Engine:
         out: list[Action] = []
         if position is not None:
             _check_time(position, "position")
+            self._explicit_start = True
         if self._live:
             if position is None:
                 self._live_start_pending = True
@@ -1362,14 +1378,33 @@ class Engine:
         try:
             if data is None:
                 raise PlayerError(Code.INVALID_ARGUMENT, "an index request completed without data")
-            idx = ireq.resolve(data)
+            idx, _ = self._resolve(ts, req.quality, ireq, data, req.url)
         except PlayerError as err:
             self._request_failed(req, err, now, out)
             return
         ts.attempts = 0
         ts.indexes[req.quality] = idx
         if self._index_live(idx):
+            if not self._live:
+                # An HLS master says nothing about live; its media playlists do.
+                self._live = True
+                if not self._started and not self._explicit_start:
+                    self._live_start_pending = True
             ts.reload_at = now + self._reload_interval(idx, changed=True)
+
+    def _resolve(
+        self, ts: _Track, q: int, ireq: IndexRequest, data: bytes, url: str
+    ) -> tuple[SegmentIndex, bool]:
+        """Resolve fetched index bytes; a live HLS playlist continues the timeline of
+        the track's previous playlist (media sequence numbers map to the same times)."""
+        prev = ts.indexes[q]
+        if prev is None:
+            prev = next((x for x in ts.indexes if isinstance(x, HlsPlaylistIndex)), None)
+        if ireq.kind == "hls-playlist" and isinstance(prev, HlsPlaylistIndex) and prev.info.is_live:
+            return reload_media_playlist(prev, data, url)
+        idx = ireq.resolve(data)
+        old = ts.indexes[q]
+        return idx, old is None or old.last_number != idx.last_number
 
     def _reload_done(
         self, req: _Request, data: bytes | None, now: float, out: list[Action]
@@ -1381,13 +1416,11 @@ class Engine:
         if ireq is None or data is None:
             return
         try:
-            idx = ireq.resolve(data)
+            idx, changed = self._resolve(ts, req.quality, ireq, data, req.url)
         except PlayerError as err:
             out.append(Error(now, err, False))
             ts.reload_at = now + self._reload_interval(ts.indexes[req.quality], changed=False)
             return
-        old = ts.indexes[req.quality]
-        changed = old is None or old.last_number != idx.last_number
         # Other rungs' playlists are stale now; refetch them when switching to them.
         for i, r in enumerate(ts.index_reqs):
             if r is not None and i != req.quality:
@@ -1402,7 +1435,10 @@ class Engine:
 
     def _reload_interval(self, idx: SegmentIndex | None, changed: bool) -> float:
         # RFC 8216 6.3.4: reload after the target duration, half of it when unchanged.
-        target = self._pres.live.target_duration if self._pres.live else None
+        info = getattr(idx, "info", None)
+        target = getattr(info, "target_duration", None)
+        if not target:
+            target = self._pres.live.target_duration if self._pres.live else None
         if not target and idx is not None:
             last = idx.last_number
             seg = idx.by_number(last) if last is not None else None
@@ -1739,6 +1775,8 @@ class Engine:
         flag = getattr(idx, "is_live", None)
         if isinstance(flag, bool):
             return flag
+        if isinstance(idx, HlsPlaylistIndex):
+            return idx.info.is_live
         return self._live
 
     def _live_delay(self, seg_duration: float) -> float:
