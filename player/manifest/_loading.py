@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 
 from player.errors import Code, PlayerError
 from player.manifest.model import (
+    ByteRange,
     IndexRequest,
     InitSegment,
     Presentation,
@@ -20,24 +21,30 @@ from player.manifest.model import (
 )
 
 Loader = Callable[[str], bytes]
+RangeLoader = Callable[[str, ByteRange], bytes]
 
 
-def resolve_request(request: IndexRequest, loader: Loader) -> SegmentIndex:
-    """Fetch what ``request`` names through ``loader`` (trying each URL in order) and
-    resolve it. A sidx request gets the whole resource and is sliced to its range."""
+def resolve_request(
+    request: IndexRequest, loader: Loader, range_loader: RangeLoader | None = None
+) -> SegmentIndex:
+    """Fetch what ``request`` names (trying each URL in order) and resolve it.
+
+    A byte-ranged request (a sidx) goes to ``range_loader(url, byte_range)`` when given,
+    else ``loader(url)`` fetches the whole resource and it is sliced to the range.
+    """
     last: Exception | None = None
     for url in request.urls:
         try:
-            data = loader(url)
-        except PlayerError as exc:
-            last = exc
-            continue
+            if request.byte_range is not None and range_loader is not None:
+                data = range_loader(url, request.byte_range)
+            else:
+                data = loader(url)
+                if request.byte_range is not None:
+                    end = request.byte_range.end
+                    data = data[request.byte_range.start : None if end is None else end + 1]
         except Exception as exc:  # a caller's loader may raise anything
             last = exc
             continue
-        if request.byte_range is not None:
-            end = request.byte_range.end
-            data = data[request.byte_range.start : None if end is None else end + 1]
         return request.resolve(data)
     raise PlayerError(
         Code.MEDIA_PLAYLIST_UNAVAILABLE,
@@ -89,8 +96,24 @@ class LazyIndex(SegmentIndex):
         return self.load().init
 
 
+def pending_requests(presentation: Presentation) -> list[IndexRequest]:
+    """Every index of ``presentation`` still to be fetched, in order."""
+    out: list[IndexRequest] = []
+    for track in presentation.all_tracks():
+        for rep in track.representations:
+            if isinstance(rep.index, IndexRequest):
+                out.append(rep.index)
+            elif isinstance(rep.index, LazyIndex) and rep.index._index is None:
+                out.append(rep.index.request)
+    return out
+
+
 def load_indexes(
-    presentation: Presentation, loader: Loader, *, strict: bool = False
+    presentation: Presentation,
+    loader: Loader,
+    *,
+    range_loader: RangeLoader | None = None,
+    strict: bool = False,
 ) -> list[PlayerError]:
     """Resolve every pending index of ``presentation`` in place.
 
@@ -108,7 +131,7 @@ def load_indexes(
                 index = rep.index
                 try:
                     if isinstance(index, IndexRequest):
-                        rep.index = resolve_request(index, loader)
+                        rep.index = resolve_request(index, loader, range_loader)
                     elif isinstance(index, LazyIndex):
                         rep.index = index.load()
                 except PlayerError as exc:
