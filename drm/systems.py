@@ -44,9 +44,10 @@ def _sys(name: str, sid: str, key_systems: tuple[str, ...], description: str) ->
     return DrmSystem(name, uuid.UUID(sid).bytes, key_systems, description)
 
 
-#: The W3C Common PSSH box (key ids only), read by ClearKey.
+#: The W3C Common PSSH box (key ids only). ClearKey is the system that reads it, so its
+#: short name is ``"clearkey"`` (as in the manifest model).
 COMMON = _sys(
-    "common",
+    "clearkey",
     "1077efec-c0b2-4d02-ace3-3c1e52e2fb4b",
     ("org.w3.clearkey",),
     "W3C Common PSSH box (ISO/IEC 23001-7 key ids)",

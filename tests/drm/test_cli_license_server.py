@@ -40,7 +40,7 @@ async def test_cli_serves_licenses_with_its_policy(tmp_path: Path) -> None:
     )
     try:
         assert proc.stdout is not None
-        line = await asyncio.wait_for(proc.stdout.readline(), timeout=30)
+        line = await asyncio.wait_for(proc.stdout.readline(), timeout=120)
         started = json.loads(line)
         assert started["keys"] == 1
         assert started["policy"] == {
@@ -56,7 +56,7 @@ async def test_cli_serves_licenses_with_its_policy(tmp_path: Path) -> None:
         assert session.expiration is not None
     finally:
         proc.send_signal(signal.SIGTERM)
-        code = await asyncio.wait_for(proc.wait(), timeout=30)
+        code = await asyncio.wait_for(proc.wait(), timeout=120)
     assert code == 0
 
 

@@ -210,8 +210,8 @@ def test_shaka_pssh_boxes_and_tenc(packaged: dict[str, Packaged], scheme: str) -
     else:
         assert track.per_sample_iv_size in (8, 16)
     systems = {box.system_name: box for box in info.pssh}
-    assert set(systems) == {"common", "widevine", "playready"}
-    assert systems["common"].key_ids == (KID,)
+    assert set(systems) == {"clearkey", "widevine", "playready"}
+    assert systems["clearkey"].key_ids == (KID,)
     assert info.key_ids == [KID]
     # The same boxes are found walking the whole file (moov, and none in moof).
     assert [b.to_bytes() for b in find_pssh_boxes(title.init + title.media)] == [
@@ -224,7 +224,7 @@ def test_shaka_mpd_content_protection(packaged: dict[str, Packaged], scheme: str
     found = [f.info for f in read_protections(packaged[scheme].mpd, strict=True)]
     assert [(i.system, i.key_ids) for i in found] == [
         ("cenc", (KID,)),
-        ("common", (KID,)),  # the W3C Common PSSH element
+        ("clearkey", (KID,)),  # the W3C Common PSSH element (ClearKey reads it)
         ("playready", (KID,)),
         ("widevine", (KID,)),
     ]

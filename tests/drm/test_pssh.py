@@ -34,7 +34,7 @@ def test_v1_round_trip_lists_key_ids() -> None:
     box = parse_pssh(raw)
     assert box.version == 1
     assert box.system_id == COMMON.system_id
-    assert box.system_name == "common"
+    assert box.system_name == "clearkey"
     assert box.key_ids == (KID1, KID2)
     assert box.data == b""
     assert box.to_bytes() == raw
@@ -80,7 +80,7 @@ def test_piff_uuid_box_is_read() -> None:
 def test_concatenated_boxes_are_eme_cenc_init_data() -> None:
     a = build_pssh(COMMON.system_id, [KID1])
     b = build_pssh(WIDEVINE.system_id, [], b"wv", version=0)
-    assert [p.system_name for p in parse_pssh_list(a + b)] == ["common", "widevine"]
+    assert [p.system_name for p in parse_pssh_list(a + b)] == ["clearkey", "widevine"]
     with pytest.raises(DrmError) as err:
         parse_pssh_list(a + box_bytes(b"free", b""))
     assert err.value.code == DrmCode.PSSH_INVALID
@@ -93,7 +93,7 @@ def test_find_walks_moov_and_moof(cenc_title: Title) -> None:
     moof = box_bytes(b"moof", box_bytes(b"mfhd", b"\0" * 8) + b)
     found = find_pssh_boxes(box_bytes(b"ftyp", b"isom") + moov + moof + box_bytes(b"mdat", b"x"))
     assert [(p.system_name, p.key_ids) for p in found] == [
-        ("common", (KID1,)),
+        ("clearkey", (KID1,)),
         ("widevine", (KID2,)),
     ]
     # PyAV's cenc output has no pssh at all (FIELD-NOTES): the real file gives none.
