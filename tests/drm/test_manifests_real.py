@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from drm import DrmCode, DrmError
+from drm.content_protection import describe_content_protection
 from drm.hls_keys import parse_ext_x_key
 from tests.drm._mpd import read_protections
 
@@ -157,3 +158,36 @@ def test_hls_key_details() -> None:
     encrypted = [parse_ext_x_key(t) for n, t in tags if n == "m3u8-parser/encrypted.m3u8"]
     assert [k.method for k in encrypted] == ["AES-128", "AES-128", "AES-128", "NONE"]
     assert encrypted[2].iv == bytes.fromhex("00000000000000000000014bb69d61e4")
+
+
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if not n.startswith("mpd-parser/")))
+def test_player_manifest_parser_agrees(name: str) -> None:
+    """The same descriptors read by player.manifest's DASH parser and interpreted by drm
+    give the same systems, PSSH/PRO KIDs and license URLs as this test's own reader."""
+    from player.manifest import parse_manifest
+
+    data = (ROOT / name).read_bytes()
+    presentation = parse_manifest(data, "https://example.com/manifest.mpd")
+    via_player = set()
+    for period in presentation.periods:
+        for track in period.tracks:
+            for cp in track.protection:
+                info = describe_content_protection(
+                    cp.scheme_id_uri,
+                    value=cp.value,
+                    pssh=cp.pssh,
+                    pro=dict(cp.extra).get("pro"),
+                    license_urls=[cp.license_url] if cp.license_url else [],
+                )
+                via_player.add((info.system, info.key_ids, info.license_url))
+    ours = set()
+    for found in read_protections(data):
+        info = describe_content_protection(
+            found.info.scheme_id_uri,
+            value=found.info.value,
+            pssh=found.info.pssh.to_bytes() if found.info.pssh else None,
+            pro=None,
+            license_urls=[found.info.license_url] if found.info.license_url else [],
+        )
+        ours.add((info.system, info.key_ids, info.license_url))
+    assert via_player == ours
