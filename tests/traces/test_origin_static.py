@@ -110,3 +110,25 @@ async def test_bad_arguments_are_typed(site: Path) -> None:
             async with ShapedOrigin(site, port=taken.port):
                 pass
         assert info.value.code is Code.INVALID_ARGUMENT
+
+
+async def test_a_file_shrinking_mid_body_cuts_the_response(site: Path) -> None:
+    from traces import Trace
+
+    timeout = aiohttp.ClientTimeout(total=20)
+    async with (
+        ShapedOrigin(site, trace=Trace.constant(1e6)) as origin,
+        aiohttp.ClientSession(timeout=timeout) as s,
+    ):
+        got = 0
+        with pytest.raises(aiohttp.ClientPayloadError):
+            async with s.get(origin.url + "big.bin") as r:
+                async for chunk in r.content.iter_any():
+                    if got == 0:
+                        with open(site / "big.bin", "r+b") as f:
+                            f.truncate(20_000)
+                    got += len(chunk)
+        assert got <= 20_000
+        # The origin is still healthy for the next request.
+        async with s.get(origin.url + "subs.vtt") as r:
+            assert r.status == 200

@@ -9,10 +9,12 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import aiohttp
 import pytest
 
 from player.cli import build_parser, main
 from player.errors import Code, PlayerError
+from player.packager import PackageResult
 from traces.cli import build_origin
 from traces.loaders import trace_files
 
@@ -73,3 +75,14 @@ def test_two_column_trace_needs_a_unit(site: Path, tmp_path: Path) -> None:
     origin = build_origin(args)
     assert origin.trace is not None and origin.trace.rates_bps[0] > 1e5
     assert origin.host == "127.0.0.1"
+
+
+async def test_serve_live_flag_serves_a_dynamic_mpd(tiny_title: PackageResult) -> None:
+    args = build_parser().parse_args(
+        ["serve", str(tiny_title.dir), "--port", "0", "--live", "--live-window", "12"]
+    )
+    origin = build_origin(args)
+    async with origin, aiohttp.ClientSession() as s:
+        async with s.get(origin.url + tiny_title.mpd.name) as r:
+            text = await r.text()
+        assert 'type="dynamic"' in text and 'timeShiftBufferDepth="PT12.000S"' in text

@@ -263,8 +263,8 @@ class ShapedOrigin:
 
         try:
             body = self._body_for(request.path)
-        except PlayerError as err:
-            status = int(err.data.get("status", 404))
+        except PlayerError as err:  # a live segment outside the window (404), bad media
+            status = int(err.data.get("status", 500))
             self._record(request, status, None, 0)
             return web.Response(status=status, text=f"{err.message}\n", headers=_CORS)
         if body is None:
@@ -300,7 +300,12 @@ class ShapedOrigin:
                     self._record(request, status, fault or FaultKind.OUTAGE, sent)
                     return resp
             await resp.write_eof()
-        except ConnectionError:  # the client went away; nothing to answer
+        except ConnectionError:  # the client went away, or the file could not be read
+            transport = request.transport
+            if transport is not None and not transport.is_closing():
+                # A body shorter than its Content-Length must not leave the client
+                # waiting on a kept-alive connection.
+                self._reset_connection(request)
             self._record(request, status, fault, sent)
             return resp
         self._record(request, status, fault, sent)
@@ -312,7 +317,12 @@ class ShapedOrigin:
             if live_body is not None:
                 return live_body
         path = resolve_path(self.root, url_path)
-        return None if path is None else Body.of_file(path)
+        if path is None:
+            return None
+        try:
+            return Body.of_file(path)
+        except OSError:  # vanished or unreadable between resolve and stat: not found
+            return None
 
     async def _send_body(
         self,
@@ -351,9 +361,12 @@ class ShapedOrigin:
                 n = min(self.link.chunk_size(), length - sent)
                 if cut is not None and sent < cut:
                     n = min(n, cut - sent)
-                chunk = reader.read(n)
-                if not chunk:
-                    raise ConnectionResetError("file shrank while being served")
+                try:
+                    chunk = reader.read(n)
+                except OSError as exc:
+                    raise ConnectionResetError(f"cannot read {body.path}: {exc}") from exc
+                if not chunk:  # the file shrank while being served: cut the response
+                    raise ConnectionResetError(f"{body.path} shrank while being served")
                 await self.link.take(len(chunk))
                 await resp.write(chunk)
                 sent += len(chunk)
@@ -384,9 +397,14 @@ class _Reader:
     def __init__(self, body: Body, offset: int) -> None:
         self._body = body
         self._pos = offset
-        self._file = None if body.path is None else open(body.path, "rb")  # noqa: SIM115
-        if self._file is not None:
-            self._file.seek(offset)
+        # Opened here, closed by __exit__ (a with-block cannot span the chunk loop's awaits
+        # more simply than this class does).
+        try:
+            self._file = None if body.path is None else open(body.path, "rb")  # noqa: SIM115
+            if self._file is not None:
+                self._file.seek(offset)
+        except OSError as exc:
+            raise ConnectionResetError(f"cannot read {body.path}: {exc}") from exc
 
     def read(self, n: int) -> bytes:
         if self._file is not None:
