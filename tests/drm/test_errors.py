@@ -30,3 +30,16 @@ def test_drm_error_wraps_into_player_error_and_pickles() -> None:
     wrapped = PlayerError(Code(err.code), err.message, recoverable=err.recoverable, data=err.data)
     assert wrapped.category == Category.DRM
     assert wrapped.code is Code.EXPIRED
+
+
+def test_drm_imports_neither_player_nor_ui() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, drm, drm.adapters, drm.license_server\n"
+        "bad = sorted({m.split('.')[0] for m in sys.modules} & {'player', 'ui', 'traces', 'av'})\n"
+        "print(','.join(bad))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""
