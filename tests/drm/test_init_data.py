@@ -25,7 +25,8 @@ from drm.systems import PLAYREADY, WIDEVINE, system_by_id, system_by_key_system
 from drm.widevine_pssh import WidevinePsshData, parse_widevine_pssh_data, scheme_fourcc
 
 KID = bytes.fromhex("121a0fca0f1b475b8910297fa8e0a07e")
-# Shaka Packager / livesim output (dash-mpd/livesim/multi-drm.mpd).
+# A Widevine cenc:pssh from ../shared/manifests-real/dash-mpd/livesim/multi-drm.mpd
+# (Eyevinn/dash-mpd, MIT; see that folder's SOURCE.md and LICENSES).
 LIVESIM_WV = (
     "AAAATHBzc2gAAAAA7e+LqXnWSs6jyCfc1R0h7QAAACwSEBIaD8oPG0dbiRApf6jgoH4aDXdpZGV2aW5lX3Rlc3Qi"
     "ASoIAUjj3JWbBg=="
@@ -71,7 +72,8 @@ def test_malformed_widevine_data_is_pssh_invalid(raw: bytes) -> None:
 
 
 def test_playready_guid_byte_order() -> None:
-    # The WRMHEADER KID "DQW0nkvkAkiTLifXUIPiZg==" is default_KID 9eb4050d-e44b-4802-...
+    # From dash.js's drm/mpds/laurl.mpd (BSD-3-Clause, in ../shared/manifests-real): its
+    # WRMHEADER KID "DQW0nkvkAkiTLifXUIPiZg==" is its default_KID 9eb4050d-e44b-4802-...
     guid = base64.b64decode("DQW0nkvkAkiTLifXUIPiZg==")
     assert guid_to_kid(guid).hex() == "9eb4050de44b4802932e27d75083e266"
     assert kid_to_guid(guid_to_kid(guid)) == guid
