@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import gc
 import math
 import re
 from collections.abc import Callable
@@ -264,7 +265,22 @@ def _merged_element(pairs: list[tuple[Any, Any]], child: str) -> Any:
 
 def parse_dash(data: bytes, url: str) -> Presentation:
     """Parse an MPD (bytes) fetched from ``url`` into a :class:`Presentation`."""
-    xml = parse_xml(data, "MPD")
+    # A big MPD is a DOM of many small objects: pausing the cyclic GC while it is built
+    # and unlinking it afterwards (so refcounting frees it) roughly halves the time.
+    paused = gc.isenabled()
+    gc.disable()
+    xml = None
+    try:
+        xml = parse_xml(data, "MPD")
+        return _parse_dom(xml, url)
+    finally:
+        if xml is not None:
+            xml.document.unlink()
+        if paused:
+            gc.enable()
+
+
+def _parse_dom(xml: ParsedXml, url: str) -> Presentation:
     root = xml.root
     if root.localName != "MPD":
         raise PlayerError(
@@ -775,8 +791,8 @@ def _timeline_entries(ctx: _Ctx, timeline_el: Any) -> list[TimelineEntry]:
             )
         t = attr(s, "t")
         r = attr(s, "r")
-        n = attr_local(s, "n")
-        k = attr_local(s, "k")
+        n = attr(s, "n")
+        k = attr(s, "k")
         for name, value in (("n", n), ("k", k)):
             if value is not None and not (value.strip().isdigit() and len(value) < 30):
                 raise PlayerError(
