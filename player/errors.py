@@ -58,6 +58,7 @@ class Code(enum.IntEnum):
     BOX_INVALID = 3007
     ENCODE_FAILED = 3008
     SOURCE_UNREADABLE = 3009
+    SUBTITLE_INVALID = 3010  # WebVTT text or a wvtt (fMP4) segment that cannot be read
 
     # MANIFEST (4xxx)
     MANIFEST_TOO_LARGE = 4001
