@@ -15,6 +15,7 @@ from player.manifest.model import (
     ByteRange,
     IndexRequest,
     InitSegment,
+    LiveInfo,
     Presentation,
     Segment,
     SegmentIndex,
@@ -146,7 +147,14 @@ def load_indexes(
                             track.protection = (*track.protection, cp)
     if presentation.format == "hls" and loaded_hls and presentation.extra.get("hls_master"):
         presentation.is_live = any(ix.info.is_live for ix in loaded_hls)
-        if not presentation.is_live:
+        if presentation.is_live:
+            targets = [ix.info.target_duration for ix in loaded_hls if ix.info.target_duration]
+            parts = [ix.info.part_target for ix in loaded_hls if ix.info.part_target]
+            presentation.live = LiveInfo(
+                target_duration=max(targets) if targets else None,
+                part_target=min(parts) if parts else None,
+            )
+        else:
             presentation.duration = max(ix.total_duration for ix in loaded_hls)
             presentation.periods[0].duration = presentation.duration
     return errors

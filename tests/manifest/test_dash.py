@@ -651,3 +651,24 @@ def test_no_period_and_wrong_root() -> None:
     with pytest.raises(PlayerError) as info:
         parse_manifest(b"<html><body>not found</body></html>", URL)
     assert info.value.code == Code.DASH_INVALID and "<html>" in info.value.message
+
+
+def test_refresh_presentation_reparses_a_live_mpd() -> None:
+    from player.manifest import refresh_presentation
+
+    def live(repeat: int) -> bytes:
+        return mpd(
+            '<Location>https://cdn2.example.com/live.mpd</Location><Period start="PT0S">'
+            '<AdaptationSet mimeType="video/mp4"><SegmentTemplate timescale="1" media="$Time$.m4s">'
+            f'<SegmentTimeline><S t="0" d="2" r="{repeat}"/></SegmentTimeline></SegmentTemplate>'
+            '<Representation id="v" bandwidth="1"/></AdaptationSet></Period>',
+            'type="dynamic" availabilityStartTime="1970-01-01T00:00:00Z"'
+            ' minimumUpdatePeriod="PT2S"',
+        )
+
+    first = parse_manifest(live(2), URL)
+    assert len(only_index(first)) == 3
+    again = refresh_presentation(first, live(5), first.locations[0])
+    assert len(only_index(again)) == 6 and again.url == "https://cdn2.example.com/live.mpd"
+    seg = only_index(again).by_number(6)
+    assert seg is not None and seg.url == "https://cdn2.example.com/10.m4s"

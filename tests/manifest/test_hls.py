@@ -378,3 +378,14 @@ def test_not_utf8() -> None:
     with pytest.raises(PlayerError) as info:
         parse_manifest(b"#EXTM3U\n#EXTINF:4,\n\xff\xfe.ts\n", MEDIA_URL)
     assert info.value.code == Code.HLS_INVALID and info.value.data["line"] == 3
+
+
+def test_live_master_after_loading() -> None:
+    live = b"#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXT-X-PART-INF:PART-TARGET=0.5\n#EXTINF:6,\na.ts\n"
+    pres = parse_manifest(MASTER, MASTER_URL)
+    load_indexes(pres, lambda url: live)
+    assert pres.is_live and pres.duration is None
+    assert pres.live is not None and (pres.live.target_duration, pres.live.part_target) == (
+        6.0,
+        0.5,
+    )
