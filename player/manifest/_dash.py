@@ -610,7 +610,7 @@ def _adaptation_set(
     )
 
 
-def _protections(ctx: _Ctx, el: Any) -> list[ContentProtection]:
+def _protections(ctx: _Ctx, el: Any, inherited_kid: str | None = None) -> list[ContentProtection]:
     raw = children(el, "ContentProtection")
     out: list[ContentProtection] = []
     default_kid: str | None = None
@@ -618,6 +618,7 @@ def _protections(ctx: _Ctx, el: Any) -> list[ContentProtection]:
         kid_text = attr_local(cp, "default_KID")
         kid = normalize_kid(kid_text) if kid_text else None
         default_kid = default_kid or kid
+    default_kid = default_kid or inherited_kid  # a Representation's from its AdaptationSet
     for cp in raw:
         scheme = (attr(cp, "schemeIdUri") or "").strip()
         system, system_id = system_of(scheme)
@@ -690,7 +691,8 @@ def _representation(
     frame_rate = _frame_rate(r_obj.frame_rate if r_obj.frame_rate is not None else a_obj.frame_rate)
     sampling = r_obj.audio_sampling_rate or a_obj.audio_sampling_rate
     channels = _channels(r_el) or _channels(a_el)
-    rep_protection = _protections(ctx, r_el)
+    as_kid = next((cp.default_kid for cp in as_protection if cp.default_kid), None)
+    rep_protection = _protections(ctx, r_el, as_kid)
     # A representation's own signalling wins over its adaptation set's for one system.
     own_schemes = {cp.scheme_id_uri.lower() for cp in rep_protection}
     merged = [cp for cp in as_protection if cp.scheme_id_uri.lower() not in own_schemes]

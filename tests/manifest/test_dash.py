@@ -672,3 +672,18 @@ def test_refresh_presentation_reparses_a_live_mpd() -> None:
     assert len(only_index(again)) == 6 and again.url == "https://cdn2.example.com/live.mpd"
     seg = only_index(again).by_number(6)
     assert seg is not None and seg.url == "https://cdn2.example.com/10.m4s"
+
+
+def test_representation_protection_inherits_the_adaptation_set_kid() -> None:
+    body = (
+        '<Period><AdaptationSet mimeType="video/mp4">'
+        '<ContentProtection schemeIdUri="urn:mpeg:dash:mp4protection:2011" value="cenc" '
+        'cenc:default_KID="00112233-4455-6677-8899-aabbccddeeff"/>'
+        '<SegmentTemplate duration="2" media="$Number$.m4s"/>'
+        '<Representation id="v" bandwidth="1">'
+        '<ContentProtection schemeIdUri="urn:uuid:edef8ba9-79d6-4ace-a3c8-27dcd51d21ed"/>'
+        "</Representation></AdaptationSet></Period>"
+    )
+    rep = parse(body).periods[0].tracks[0].representations[0]
+    wv = next(cp for cp in rep.extra["protection"] if cp.system == "widevine")
+    assert wv.default_kid == "00112233445566778899aabbccddeeff"

@@ -210,3 +210,20 @@ def test_bad_manifest_exit_2_with_json_error(
     code = main(["inspect", str(bad)])
     err = capsys.readouterr().err
     assert code == 2 and "INVALID_ATTRIBUTE" in err
+
+
+def test_single_file_dash_resolves_sidx_locally_and_over_http(
+    capsys: pytest.CaptureFixture[str], bbb_clip: Path
+) -> None:
+    from tests.manifest.test_roundtrip import _title
+
+    title = _title(bbb_clip, "single")
+    code, d = _inspect(capsys, str(title.mpd), "--json")
+    assert code == 0
+    counts = [r["segments"] for t in d["periods"][0]["tracks"] for r in t["representations"]]
+    assert counts and all(n == len(title.video[0].segments) for n in counts)
+    with _Origin(title.dir) as server:
+        code, d = _inspect(capsys, server.url + "/manifest.mpd", "--json")
+    assert code == 0
+    counts = [r["segments"] for t in d["periods"][0]["tracks"] for r in t["representations"]]
+    assert counts and all(n == len(title.video[0].segments) for n in counts)
