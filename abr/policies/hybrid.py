@@ -1,10 +1,32 @@
 """``hybrid``: throughput-led at low buffer, BOLA-E at high buffer, with hysteresis.
 
-Sources: dash.js ``abrDynamic`` (K. Spiteri, R. Sitaraman, D. Sparacio, MMSys 2018:
-"DYNAMIC" switches from the throughput rule to BOLA once the buffer is high and back
-when it runs low); ExoPlayer ``AdaptiveTrackSelection`` (``minDurationForQualityIncrease``
-and ``maxDurationForQualityDecrease``: no step up until enough is buffered, no step down
-while plenty is); BOLA-E and dash.js's ThroughputRule for the two modes.
+Sources: dash.js ``abrDynamic`` (K. Spiteri, R. Sitaraman, D. Sparacio, MMSys 2018,
+"DYNAMIC": the throughput rule while the buffer is low, BOLA once it is high, with a gap
+between the two thresholds); ExoPlayer ``AdaptiveTrackSelection``
+(``minDurationForQualityIncrease``: no step up until enough is buffered;
+``maxDurationForQualityDecrease``: no step down while enough is buffered); BOLA-E
+(:mod:`abr.policies.bola`) and dash.js's ThroughputRule (:mod:`abr.policies.throughput`)
+for the two modes.
+
+The rule, per segment:
+
+1. Mode, with hysteresis: BOLA from ``enter_bola_s`` (18 s, dash.js) of buffer until it
+   falls under ``leave_bola_s`` (9 s, dash.js); throughput mode after a stall or seek.
+2. Throughput mode: the rung for ``safety_factor`` (0.9) x the estimate (with the
+   latency's dead time). BOLA mode: BOLA-E with its own buffer target ``bola_buffer_s``
+   (30 s, so it uses a deep buffer without waiting for it to fill); its BOLA-O guard
+   (never climb past the rung the estimate sustains) holds below ``bola_free_s`` (25 s);
+   above, BOLA may go at most one rung past it.
+3. Hysteresis on increases: none while less than ``min_increase_s`` (5 s) is buffered,
+   unless the last downloads all ran at 1.5x the new rung; below 15 s of buffer, an
+   increase goes no higher than the slowest of the last 3 downloads sustains.
+4. Hysteresis on decreases: none while ``max_decrease_s`` (9 s) or more is buffered ...
+5. ... except the quick downgrade that overrides all of the above: never start a segment
+   the estimate says will take longer than the buffer lasts (the highest rung that fits).
+
+The defaults were tuned on Pensieve's setting (EnvivioDash3 ladder, 4 s chunks, 60 s
+buffer) over the FCC, Norway 3G and Puffer traces, against ``mpc``. Deterministic:
+the state (mode, BOLA's placeholder) advances once per segment.
 """
 
 from __future__ import annotations
@@ -23,21 +45,23 @@ from abr.policies.bola import BolaParameters, BolaState, bola_abandon, bola_para
 from abr.policies.throughput import SAFETY_FACTOR, abandon_for_throughput
 from abr.registry import register_policy
 
+#: A step up below ``min_increase_s`` is allowed when downloads ran this much faster.
+EASY_RATIO = 1.5
+#: Below this buffer level an increase is capped by the slowest recent download.
+SUSTAIN_BELOW_S = 15.0
+SUSTAIN_SAMPLES = 3
+
 
 @dataclass(frozen=True, slots=True)
 class HybridState:
-    """Mode and BOLA's own state (kept current in both modes)."""
+    """The mode and BOLA's own state (kept current in both modes)."""
 
     bola_mode: bool = False
     bola: BolaState = BolaState()
 
 
-def bola_params_free(params: BolaParameters, buffer: float) -> int:
-    return params.quality_for_buffer(buffer)
-
-
 class HybridPolicy:
-    """See the module docstring."""
+    """Throughput at low buffer, BOLA-E at high buffer, hysteresis; see the module doc."""
 
     name = "hybrid"
 
@@ -47,29 +71,23 @@ class HybridPolicy:
         safety_factor: float = SAFETY_FACTOR,
         enter_bola_s: float = 18.0,
         leave_bola_s: float = 9.0,
-        bola_buffer_s: float | None = None,
-        min_increase_s: float = 10.0,
-        max_decrease_s: float = 25.0,
-        sustain_samples: int = 3,
-        risk_safety: float = 1.0,
+        bola_buffer_s: float = 30.0,
+        bola_free_s: float = 25.0,
+        min_increase_s: float = 5.0,
+        max_decrease_s: float = 9.0,
         initial_quality: int = 0,
-        free_above_s: float = 1e9,
-        over_rungs: int = 99,
-        free_ratio: float = 1e9,
-        sustain_below_s: float = 1e9,
     ) -> None:
-        self.sustain_below_s = sustain_below_s
-        self.free_ratio = free_ratio
-        self.free_above_s = free_above_s
-        self.over_rungs = over_rungs
+        if not 0 < safety_factor <= 1:
+            raise ValueError(f"safety_factor must be in (0, 1], not {safety_factor}")
+        if leave_bola_s > enter_bola_s:
+            raise ValueError("leave_bola_s must not exceed enter_bola_s")
         self.safety_factor = safety_factor
         self.enter_bola_s = enter_bola_s
         self.leave_bola_s = leave_bola_s
         self.bola_buffer_s = bola_buffer_s
+        self.bola_free_s = bola_free_s
         self.min_increase_s = min_increase_s
         self.max_decrease_s = max_decrease_s
-        self.sustain_samples = sustain_samples
-        self.risk_safety = risk_safety
         self.initial_quality = initial_quality
         self._state: PerSegmentState[HybridState] = PerSegmentState(HybridState())
 
@@ -78,12 +96,16 @@ class HybridPolicy:
         self._state.reset()
 
     def _params(self, ctx: AbrContext) -> BolaParameters | None:
-        target = ctx.buffer_target if self.bola_buffer_s is None else self.bola_buffer_s
-        return bola_parameters(ctx.ladder, target)
+        return bola_parameters(ctx.ladder, min(self.bola_buffer_s, ctx.buffer_capacity))
 
     def _scaled(self, ctx: AbrContext, seconds: float) -> float:
-        # Thresholds are for a deep buffer; a shallow one scales them down with its target.
-        return min(seconds, seconds * ctx.buffer_target / 30.0) if ctx.buffer_target else seconds
+        # The thresholds assume a deep buffer; a shallow engine target scales them down.
+        return min(seconds, seconds * ctx.buffer_target / 30.0)
+
+    def _rung(self, ctx: AbrContext, bps: float) -> int:
+        return quality_for_bitrate(
+            ctx.ladder, bps, latency_s=ctx.latency_s, segment_duration=ctx.segment_duration
+        )
 
     def choose(self, ctx: AbrContext) -> Decision:
         """The rung for the next segment."""
@@ -95,74 +117,60 @@ class HybridPolicy:
         q_bola, bola_reason, bola_state = bola_step(ctx, state.bola, params, self.initial_quality)
         est = ctx.throughput_bps
         last = ctx.last_quality
-        if est is None:
+        if est is None or est <= 0:
             self._state.stage(ctx, HybridState(state.bola_mode, bola_state))
-            start = self.initial_quality if last is None else last
-            return decision(ctx, start, "no throughput estimate yet")
+            return decision(
+                ctx, self.initial_quality if last is None else last, "no throughput estimate yet"
+            )
         buffer = ctx.buffer_level
-        enter = self._scaled(ctx, self.enter_bola_s)
-        leave = self._scaled(ctx, self.leave_bola_s)
         bola_mode = state.bola_mode
         if ctx.state in (PlaybackState.STALLED, PlaybackState.SEEKING):
             bola_mode = False
-        elif not bola_mode and buffer >= enter:
+        elif not bola_mode and buffer >= self._scaled(ctx, self.enter_bola_s):
             bola_mode = True
-        elif bola_mode and buffer < leave:
+        elif bola_mode and buffer < self._scaled(ctx, self.leave_bola_s):
             bola_mode = False
-        q_tp = quality_for_bitrate(
-            ctx.ladder,
-            est * self.safety_factor,
-            latency_s=ctx.latency_s,
-            segment_duration=ctx.segment_duration,
-        )
+        self._state.stage(ctx, HybridState(bola_mode, bola_state))
+
         if bola_mode:
             q, reason = q_bola, f"bola: {bola_reason}"
-            if buffer >= self.free_above_s:
-                qb = bola_params_free(params, buffer)
-                q = min(max(q, qb), q_tp + self.over_rungs)
+            if buffer >= self._scaled(ctx, self.bola_free_s):
+                # Deep buffer: BOLA's own rung, up to one past what the estimate sustains.
+                q = min(max(q, params.quality_for_buffer(buffer)), self._rung(ctx, est) + 1)
         else:
-            q, reason = q_tp, f"throughput: {self.safety_factor:g} x {est:.0f} bit/s"
+            q = self._rung(ctx, est * self.safety_factor)
+            reason = f"throughput: {self.safety_factor:g} x {est:.0f} bit/s"
 
-        # Quick downgrade: never start a segment the estimate says will outlast the buffer.
-        cap = ctx.top
+        if last is not None and q > last:
+            recent = [s.bps for s in ctx.samples[-SUSTAIN_SAMPLES:] if s.bps > 0]
+            easy = bool(recent) and min(recent) >= EASY_RATIO * ctx.ladder[q].bitrate_bps
+            if buffer < self._scaled(ctx, self.min_increase_s) and not easy:
+                q, reason = last, f"hold: {buffer:.1f} s buffered is too little to step up"
+            elif recent and buffer < self._scaled(ctx, SUSTAIN_BELOW_S):
+                q = max(last, min(q, self._rung(ctx, min(recent))))
+                reason += ", step limited to what recent downloads sustained"
+        elif last is not None and q < last and buffer >= self._scaled(ctx, self.max_decrease_s):
+            q, reason = last, f"hold: {buffer:.1f} s buffered, no need to step down"
+
         if ctx.segment_number > 0 and ctx.state is not PlaybackState.STARTUP:
+            # Quick downgrade: the segment must arrive before the buffer runs dry.
             latency = ctx.latency_s or 0.0
-            budget = buffer * self.risk_safety
             cap = 0
-            for i in range(ctx.top, -1, -1):
-                if segment_bytes(ctx, i) * 8.0 / est + latency <= budget:
+            for i in range(q, -1, -1):
+                if segment_bytes(ctx, i) * 8.0 / est + latency <= buffer:
                     cap = i
                     break
-        if last is not None:
-            if q > last:
-                sustained = [s.bps for s in ctx.samples[-self.sustain_samples :] if s.bps > 0]
-                easy = bool(sustained) and min(sustained) >= self.free_ratio * ctx.ladder[q].bitrate_bps
-                if buffer < self._scaled(ctx, self.min_increase_s) and not easy:
-                    q, reason = last, f"hold: {buffer:.1f} s buffered is too little to step up"
-                elif sustained and buffer < self.sustain_below_s:
-                    floor = quality_for_bitrate(
-                        ctx.ladder,
-                        min(sustained) * self.safety_factor,
-                        latency_s=ctx.latency_s,
-                        segment_duration=ctx.segment_duration,
-                    )
-                    if floor < q:
-                        q = max(last, floor)
-                        reason += ", step up limited to what recent downloads sustained"
-            elif q < last and buffer >= self._scaled(ctx, self.max_decrease_s) and last <= cap:
-                q, reason = last, f"hold: {buffer:.1f} s buffered, no need to step down"
-        if q > cap:
-            q, reason = cap, f"buffer at risk: {buffer:.1f} s"
-        self._state.stage(ctx, HybridState(bola_mode, bola_state))
+            if cap < q:
+                q, reason = cap, f"buffer at risk: {buffer:.1f} s"
         return decision(ctx, q, reason)
 
     def should_abandon(self, ctx: AbrContext, progress: DownloadProgress) -> int | None:
         """BOLA-E's abandonment in BOLA mode, dash.js's AbandonRequestsRule otherwise."""
         validate_context(ctx)
-        state = self._state.latest()
         params = self._params(ctx)
         if params is None:
             return None
+        state = self._state.latest()
         if state.bola_mode:
             return bola_abandon(ctx, progress, params, state.bola.placeholder)
         return abandon_for_throughput(ctx, progress, self.safety_factor)
