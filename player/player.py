@@ -171,10 +171,14 @@ class Player:
     ) -> None:
         await self.close()
 
-    async def load(self, url: str, start: float | None = None) -> None:
+    async def load(self, url: str | Presentation, start: float | None = None) -> None:
         """Fetch and parse the manifest at ``url`` and start streaming from ``start``
         (None: the beginning, or the live edge). Returns once streaming has begun;
-        raises ``PlayerError`` when the manifest cannot be fetched or played."""
+        raises ``PlayerError`` when the manifest cannot be fetched or played.
+
+        ``url`` may also be a ready :class:`~player.manifest.Presentation` (an offline
+        title from ``player.offline``): nothing is fetched for it, and it is never
+        refreshed; its segments come through the Player's ``fetcher``."""
         if self._closed:
             raise PlayerError(Code.INVALID_STATE, "the player is closed")
         if self._engine is not None:
@@ -182,24 +186,27 @@ class Player:
         loop = asyncio.get_running_loop()
         self._load_time = self._clock()
         self._stats = StatsCollector(self._load_time)
-        self._url = url
+        self._url = url.url if isinstance(url, Presentation) else url
         if self._fetcher is None:
             network = self.config.network
             if network is not None and not isinstance(network, NetworkConfig):
                 raise PlayerError(Code.INVALID_CONFIG, "config.network must be a NetworkConfig")
             self._fetcher = Fetcher(network or NetworkConfig(), clock=self._clock)
-        query = self._cmcd_query_for_manifest()
-        result = await self._fetcher.fetch(url, request_type=RequestType.MANIFEST, **query)
-        self._stats.add_bytes(result.nbytes)
-        presentation = parse_manifest(result.data, url)
-        seed = self._cached_bandwidth(url) or self.config.abr.default_bandwidth_bps
+        if isinstance(url, Presentation):
+            presentation, parser = url, None
+        else:
+            query = self._cmcd_query_for_manifest()
+            result = await self._fetcher.fetch(url, request_type=RequestType.MANIFEST, **query)
+            self._stats.add_bytes(result.nbytes)
+            presentation, parser = parse_manifest(result.data, url), _parse
+        seed = self._cached_bandwidth(self._url) or self.config.abr.default_bandwidth_bps
         policy, estimator = self._make_abr(seed)
         engine = Engine(
             presentation,
             policy,
             estimator,
             self.config,
-            manifest_parser=_parse,
+            manifest_parser=parser,
             initial_bandwidth_bps=seed,
         )
         self._engine = engine
@@ -245,6 +252,17 @@ class Player:
             self._done.set_result(None)
 
     # -- controls ---------------------------------------------------------------------
+
+    def fail(self, error: PlayerError) -> None:
+        """Stop playback on ``error`` found outside the engine (an offline title's
+        license expiring mid-play): downloads stop, the sink stops, a fatal ``Error``
+        event is emitted and :meth:`wait_ended` raises ``error``. Close the Player next."""
+        engine = self._need_engine()
+        for _task, token in list(self._inflight.values()):
+            token.cancel("playback stopped")
+        self._inflight.clear()
+        if engine.error is None and self._done is not None and not self._done.done():
+            self._dispatch(Error(self._clock(), error, True))
 
     def play(self) -> None:
         """Start or resume playback."""
@@ -310,13 +328,12 @@ class Player:
     def duration(self) -> float | None:
         """Duration of the title (None for live)."""
         p = self.presentation
-        return None if p is None or p.is_live else p.duration
+        return None if p is None or self.is_live else p.duration
 
     @property
     def is_live(self) -> bool:
         """Whether the loaded title is live."""
-        p = self.presentation
-        return bool(p and p.is_live)
+        return self._engine is not None and self._engine.is_live
 
     @property
     def buffer_level(self) -> float:

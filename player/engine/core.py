@@ -289,6 +289,11 @@ class Engine:
         self._behind_s = goals.behind_s
         self._max_bytes = goals.max_bytes
         self._tol = goals.gap_tolerance_s
+        self._refill_step = goals.refill_step_s
+        # With a refill grid, "under the goal" allows float noise so a wake-up on the
+        # grid always fetches.
+        self._goal_slack = _EPS if goals.refill_step_s > 0 else 0.0
+        self._first_quality = config.abr.first_quality
         self._streaming = config.streaming
         self._min_sample = config.abr.min_sample_bytes
         self._policy = policy
@@ -330,6 +335,7 @@ class Engine:
         self._stall_start = 0.0
         self._rebuffer_total = 0.0
         self._retry_at = 0.0
+        self._last_media_done = 0.0
         self._await_refresh = False
         self._cap_blocked = False
         self._wall_offset = 0.0
@@ -381,6 +387,11 @@ class Engine:
     def presentation(self) -> Presentation:
         """The presentation being played (replaced on manifest refresh)."""
         return self._pres
+
+    @property
+    def is_live(self) -> bool:
+        """Whether the stream is live (for HLS: known once a media playlist is loaded)."""
+        return self._live
 
     @property
     def state(self) -> EngineState:
@@ -880,8 +891,8 @@ class Engine:
             if self._media_req is None:
                 horizon = pos + self._goal_s
                 for ts in self._tracks:
-                    if not ts.ended and ts.next_time >= horizon:
-                        t = min(t, now + (ts.next_time - horizon) + _EPS)
+                    if not ts.ended and ts.next_time >= horizon + self._goal_slack:
+                        t = min(t, self._refill_time(now, ts.next_time - horizon))
                 if self._cap_blocked:
                     for ts in self._gating:
                         segs = ts.buffer.segments
@@ -899,6 +910,16 @@ class Engine:
         if self._live and running and self._next_window_check < t:
             t = max(now, self._next_window_check)
         return t
+
+    def _refill_time(self, now: float, excess: float) -> float:
+        """When to fetch again, the buffer being ``excess`` seconds above the goal."""
+        step = self._refill_step
+        if step <= 0:
+            return now + excess + _EPS
+        # Pensieve sleeps whole steps counted from the end of the last download.
+        anchor = self._last_media_done
+        k = math.ceil((excess + now - anchor) / step - 1e-9)
+        return max(now, anchor + k * step)
 
     def _evict_behind(self, now: float, out: list[Action]) -> None:
         cutoff = self._pos - self._behind_s
@@ -930,7 +951,7 @@ class Engine:
             return
         for _ in range(3):
             self._repositioned = False
-            horizon = self._pos + self._goal_s
+            horizon = self._pos + self._goal_s + self._goal_slack
             candidates = [
                 ts
                 for ts in self._tracks
@@ -1184,6 +1205,8 @@ class Engine:
             return 0, "single rung"
         if ts is not self._video:
             return self._choose_secondary(ts), "audio rule"
+        if self._first_quality is not None and ts.appended_quality is None:
+            return min(self._first_quality, top), "first segment (abr.first_quality)"
         ctx = self._context(ts, seg, idx, now)
         try:
             decision = self._policy.choose(ctx)
@@ -1255,8 +1278,15 @@ class Engine:
             if not ts.has_ranges:
                 return None
         sizes: list[int | None] = []
+        number, start, tol = seg.number, seg.start, self._tol
         for idx in ts.indexes:
-            s = None if idx is None else idx.at_time(seg.start + 1e-3)
+            if idx is None:
+                sizes.append(None)
+                continue
+            # Rungs are usually numbered alike: try the same number before a time lookup.
+            s = idx.by_number(number)
+            if s is None or abs(s.start - start) > tol:
+                s = idx.at_time(start + 1e-3)
             sizes.append(None if s is None or s.byte_range is None else s.byte_range.length)
         return tuple(sizes)
 
@@ -1314,6 +1344,7 @@ class Engine:
         seg = req.segment
         assert ts is not None and seg is not None
         ts.attempts = 0
+        self._last_media_done = now
         self._add_sample(req, size, now)
         q = req.quality
         rep = ts.reps[q] if q < len(ts.reps) else ts.reps[-1]
