@@ -16,10 +16,26 @@ if TYPE_CHECKING:
         Preferences,
         StreamingConfig,
     )
-    from player.engine import EngineState, PlayerEvent
+    from player.decode import AudioFormat, AudioOutput, DecodingSink, VideoFrame, VirtualAudioOutput
+    from player.engine import (
+        Ended,
+        EngineState,
+        PlaybackStarted,
+        PlayerEvent,
+        QualityChanged,
+        Resumed,
+        Seeked,
+        Seeking,
+        Stalled,
+        TrackChanged,
+    )
+    from player.manifest import TrackKind
+    from player.packager import build_sample
     from player.player import Player, TrackInfo
+    from player.sink import MediaChunk, MediaSink, SinkStats
     from player.stats import PlaybackStats
     from player.sync_player import SyncPlayer
+    from player.text import Cue, CueSettings, CueTimeline, parse_text_segment
 
 # The Player and its companions load on first use (PEP 562), so importing
 # player.errors (as every part of abrkit does) stays light.
@@ -36,6 +52,30 @@ _LAZY = {
     "TrackInfo": "player.player",
     "PlaybackStats": "player.stats",
     "SyncPlayer": "player.sync_player",
+    # The decode path, media sinks and subtitles, for viewers (ui/) and apps.
+    "AudioFormat": "player.decode",
+    "AudioOutput": "player.decode",
+    "DecodingSink": "player.decode",
+    "VideoFrame": "player.decode",
+    "VirtualAudioOutput": "player.decode",
+    "MediaChunk": "player.sink",
+    "MediaSink": "player.sink",
+    "SinkStats": "player.sink",
+    "TrackKind": "player.manifest",
+    "Cue": "player.text",
+    "CueSettings": "player.text",
+    "CueTimeline": "player.text",
+    "parse_text_segment": "player.text",
+    "build_sample": "player.packager",
+    # Events a viewer reacts to (every event type is in player.engine).
+    "Ended": "player.engine",
+    "PlaybackStarted": "player.engine",
+    "QualityChanged": "player.engine",
+    "Resumed": "player.engine",
+    "Seeked": "player.engine",
+    "Seeking": "player.engine",
+    "Stalled": "player.engine",
+    "TrackChanged": "player.engine",
 }
 
 
@@ -51,17 +91,39 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "AbrConfig",
     "AnalyticsConfig",
+    "AudioFormat",
+    "AudioOutput",
     "Category",
     "CmcdConfig",
     "Code",
+    "Cue",
+    "CueSettings",
+    "CueTimeline",
+    "DecodingSink",
+    "Ended",
     "EngineState",
+    "MediaChunk",
+    "MediaSink",
+    "PlaybackStarted",
     "PlaybackStats",
     "Player",
     "PlayerConfig",
     "PlayerError",
     "PlayerEvent",
     "Preferences",
+    "QualityChanged",
+    "Resumed",
+    "Seeked",
+    "Seeking",
+    "SinkStats",
+    "Stalled",
     "StreamingConfig",
     "SyncPlayer",
+    "TrackChanged",
     "TrackInfo",
+    "TrackKind",
+    "VideoFrame",
+    "VirtualAudioOutput",
+    "build_sample",
+    "parse_text_segment",
 ]
