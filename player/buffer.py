@@ -40,6 +40,10 @@ class BufferGoals:
     ``max_bytes``          200 MiB    hard cap on the bytes held across all tracks
     ``gap_tolerance_s``    0.3        gaps up to this are played through (encoder
                                       priming, rounding in segment timelines)
+    ``refill_step_s``      0.0        when the goal holds fetching back, fetch again
+                                      on a grid of this step from the end of the
+                                      last download (Pensieve sleeps 500 ms steps);
+                                      0: as soon as the level is under the goal
     =====================  =========  ============================================
 
     The anchors: Shaka buffers 10 s ahead (rebufferingGoal 0 to 2 s, bufferBehind 30 s);
@@ -52,9 +56,17 @@ class BufferGoals:
     behind_s: float = 30.0
     max_bytes: int = 200 * 1024 * 1024
     gap_tolerance_s: float = 0.3
+    refill_step_s: float = 0.0
 
     def __post_init__(self) -> None:
-        for name in ("start_s", "resume_s", "goal_s", "behind_s", "gap_tolerance_s"):
+        for name in (
+            "start_s",
+            "resume_s",
+            "goal_s",
+            "behind_s",
+            "gap_tolerance_s",
+            "refill_step_s",
+        ):
             value = getattr(self, name)
             if not value >= 0:  # also rejects NaN
                 raise PlayerError(Code.INVALID_CONFIG, f"buffer {name} must be >= 0, not {value}")

@@ -95,6 +95,8 @@ class AbrConfig:
     measure latency, not throughput). ``use_bandwidth_cache``: seed the first choice with
     the last session's estimate for the same origin host, kept in
     ``bandwidth_cache_path`` (None: ``$XDG_CACHE_HOME/abrkit/bandwidth.json``).
+    ``first_quality``: the video rung of the first segment, fixed without asking the
+    policy (Pensieve's simulator starts at rung 1); None lets the policy choose.
     """
 
     policy: str = "throughput"
@@ -105,6 +107,7 @@ class AbrConfig:
     min_sample_bytes: int = 4096
     use_bandwidth_cache: bool = True
     bandwidth_cache_path: str | None = None
+    first_quality: int | None = None
 
     def __post_init__(self) -> None:
         _check(bool(self.policy), "abr.policy must name a policy")
@@ -115,6 +118,10 @@ class AbrConfig:
             "abr.default_bandwidth_bps must be > 0",
         )
         _check(self.min_sample_bytes >= 0, "abr.min_sample_bytes must be >= 0")
+        _check(
+            self.first_quality is None or self.first_quality >= 0,
+            "abr.first_quality must be >= 0",
+        )
 
 
 @dataclass(frozen=True, slots=True)
