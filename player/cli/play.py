@@ -25,7 +25,7 @@ from player.errors import Code, PlayerError
 from player.sink import MediaSink, NullSink
 from player.stats import PlaybackStats
 
-__all__ = ["command"]
+__all__ = ["command", "format_event", "format_stats"]
 
 _SHOWN = {"playback_started", "stalled", "resumed", "quality_changed", "seeked", "ended", "error"}
 
@@ -77,17 +77,25 @@ def _sink(no_decode: bool) -> MediaSink:
     return DecodingSink()
 
 
-def _print_event(ev: PlayerEvent, t0: float) -> None:
+def format_event(ev: PlayerEvent, t0: float) -> str | None:
+    """One line for an event worth showing a person (None for the rest)."""
     if ev.type not in _SHOWN:
-        return
+        return None
     fields = {k: v for k, v in ev.to_record().items() if k not in ("type", "time")}
     detail = " ".join(
         f"{k}={round(v, 3) if isinstance(v, float) else v}" for k, v in fields.items()
     )
-    print(f"{ev.time - t0:8.3f}s  {ev.type:<17} {detail}", file=sys.stderr)
+    return f"{ev.time - t0:8.3f}s  {ev.type:<17} {detail}"
 
 
-def _print_stats(stats: PlaybackStats) -> None:
+def _print_event(ev: PlayerEvent, t0: float) -> None:
+    line = format_event(ev, t0)
+    if line is not None:
+        print(line, file=sys.stderr)
+
+
+def format_stats(stats: PlaybackStats) -> str:
+    """The stats as an aligned table for people (``--json`` gives the record)."""
     rec = stats.to_json()
     rows = [
         ("time to first frame", f"{rec['time_to_first_frame_s']} s"),
@@ -103,10 +111,12 @@ def _print_stats(stats: PlaybackStats) -> None:
         ("errors", len(rec["errors"])),
     ]
     width = max(len(k) for k, _ in rows)
-    for k, v in rows:
-        print(f"{k:<{width}}  {v}")
-    for err in rec["errors"]:
-        print(f"  error {err.get('code')} {err.get('name')}: {err.get('message')}")
+    lines = [f"{k:<{width}}  {v}" for k, v in rows]
+    lines += [
+        f"  error {err.get('code')} {err.get('name')}: {err.get('message')}"
+        for err in rec["errors"]
+    ]
+    return "\n".join(lines)
 
 
 async def _play(args: argparse.Namespace) -> PlaybackStats:
@@ -138,7 +148,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(stats.to_json()))
     else:
-        _print_stats(stats)
+        print(format_stats(stats))
     fatal = [e for e in stats.errors if e.get("fatal")]
     return 1 if fatal else 0
 
