@@ -20,6 +20,15 @@ from abr.interface import (
     ThroughputSample,
     abandon_check,
 )
+from abr.policies import (
+    BbaPolicy,
+    BolaPolicy,
+    HybridPolicy,
+    InvalidContextError,
+    MpcPolicy,
+    ThroughputPolicy,
+)
+from abr.qoe import SegmentRecord, SessionStats, qoe_hd, qoe_lin, qoe_log
 from abr.registry import (
     UnknownNameError,
     create_estimator,
@@ -34,14 +43,22 @@ __all__ = [
     "AbrContext",
     "AbrPolicy",
     "BandwidthEstimator",
+    "BbaPolicy",
+    "BolaPolicy",
     "Decision",
     "DownloadProgress",
     "EwmaEstimator",
     "HarmonicMeanEstimator",
+    "HybridPolicy",
+    "InvalidContextError",
     "LatencyTracker",
+    "MpcPolicy",
     "PlaybackState",
     "Rung",
+    "SegmentRecord",
+    "SessionStats",
     "SlidingPercentileEstimator",
+    "ThroughputPolicy",
     "ThroughputSample",
     "UnknownNameError",
     "abandon_check",
@@ -49,6 +66,9 @@ __all__ = [
     "create_policy",
     "estimator_names",
     "policy_names",
+    "qoe_hd",
+    "qoe_lin",
+    "qoe_log",
     "register_estimator",
     "register_policy",
 ]

@@ -21,6 +21,7 @@ rebuffering), but its bitrate is still ``R_0`` in chunk 1's smoothness term.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -185,7 +186,7 @@ class SessionStats:
             startup_delay_s=records[0].rebuffer_s,
             rebuffer_s=float(sum(stalls)),
             rebuffer_events=sum(1 for s in stalls if s > 0),
-            switches=sum(1 for a, b in zip(records, records[1:], strict=False) if a.quality != b.quality),
+            switches=sum(1 for a, b in itertools.pairwise(records) if a.quality != b.quality),
             time_weighted_bitrate_bps=weighted / total_media if total_media > 0 else 0.0,
             mean_bitrate_bps=sum(r.bitrate_bps for r in records) / len(records),
             qoe_lin=qoe_lin(

@@ -5,6 +5,7 @@ Private: the public names are re-exported by :mod:`abr.policies`.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Generic, TypeVar
@@ -30,7 +31,7 @@ def validate_context(ctx: AbrContext) -> None:
         if not (rung.bitrate_bps > 0):
             raise InvalidContextError(f"rung {rung.index} has bitrate {rung.bitrate_bps}")
     rates = [r.bitrate_bps for r in ctx.ladder]
-    if any(b < a for a, b in zip(rates, rates[1:], strict=False)):
+    if any(b < a for a, b in itertools.pairwise(rates)):
         raise InvalidContextError("the ladder is not in ascending bitrate order")
     if not (math.isfinite(ctx.segment_duration) and ctx.segment_duration > 0):
         raise InvalidContextError(f"segment_duration is {ctx.segment_duration}")

@@ -14,7 +14,11 @@ Defaults: ``reservoir_s=5``, ``cushion_s=10``, the buffer-based baseline of Pens
 evaluation (``bb.py``). As the paper requires, the map is kept in the *safe area*
 (``f(B) <= R_min * B / V`` for segment duration ``V``): a segment of the chosen rate
 downloads before ``B`` seconds of buffer run out whenever the link carries at least
-``R_min``, so BBA never rebuffers while the capacity exceeds the lowest rung.
+``R_min``, so BBA never rebuffers while the capacity exceeds the lowest rung. BBA-0's
+"hold the previous rate" case is held to the same bound (a held rate above
+``R_min * B / V`` steps down to the highest rung inside it), and a step up must leave
+``SAFE_HEADROOM`` (2) segments of buffer beyond the bound, so the two bounds form a
+hysteresis band instead of a flip-flop at the edge of the safe area.
 Stateless: it reads the previous rung from the context.
 """
 
@@ -27,6 +31,8 @@ from abr.registry import register_policy
 #: Pensieve's BB baseline (``bb.py``): RESERVOIR = 5 s, CUSHION = 10 s.
 RESERVOIR_S = 5.0
 CUSHION_S = 10.0
+#: Segments of buffer beyond the safe area that a step up must leave.
+SAFE_HEADROOM = 2.0
 
 
 class BbaPolicy:
@@ -35,7 +41,11 @@ class BbaPolicy:
     name = "bba"
 
     def __init__(
-        self, *, reservoir_s: float = RESERVOIR_S, cushion_s: float = CUSHION_S, safe_area: bool = True
+        self,
+        *,
+        reservoir_s: float = RESERVOIR_S,
+        cushion_s: float = CUSHION_S,
+        safe_area: bool = True,
     ) -> None:
         if reservoir_s < 0 or cushion_s <= 0:
             raise ValueError("reservoir_s must be >= 0 and cushion_s > 0")
@@ -57,12 +67,22 @@ class BbaPolicy:
         else:
             f = r_min + (r_max - r_min) * (buffer_s - self.reservoir_s) / self.cushion_s
         if self.safe_area:
-            f = min(f, max(float(r_min), r_min * buffer_s / ctx.segment_duration))
+            # Room for SAFE_HEADROOM segments more than the safe area needs, so a step up
+            # is not undone by the next segment (the hold below uses the bare bound).
+            room = buffer_s - SAFE_HEADROOM * ctx.segment_duration
+            f = min(f, max(float(r_min), r_min * room / ctx.segment_duration))
         return f
 
     def choose(self, ctx: AbrContext) -> Decision:
-        """BBA-0's next rate for the buffer level in ``ctx``."""
+        """BBA-0's next rate for the buffer level in ``ctx``, kept in the safe area."""
         validate_context(ctx)
+        d = self._bba0(ctx)
+        cap = self._safe_cap(ctx)
+        if d.quality > cap:
+            return decision(ctx, cap, f"safe area at {ctx.buffer_level:.1f} s")
+        return d
+
+    def _bba0(self, ctx: AbrContext) -> Decision:
         rates = [r.bitrate_bps for r in ctx.ladder]
         buffer = ctx.buffer_level
         prev = ctx.last_quality if ctx.last_quality is not None else 0
@@ -81,6 +101,13 @@ class BbaPolicy:
             above = [i for i, r in enumerate(rates) if r > f]
             return decision(ctx, min(above, default=prev), f"down, {why}")
         return decision(ctx, prev, f"hold, {why}")
+
+    def _safe_cap(self, ctx: AbrContext) -> int:
+        # The highest rung inside the safe area at this buffer level (rung 0 at least).
+        if not self.safe_area:
+            return ctx.top
+        limit = ctx.ladder[0].bitrate_bps * ctx.buffer_level / ctx.segment_duration
+        return max((i for i, r in enumerate(ctx.ladder) if r.bitrate_bps <= limit), default=0)
 
 
 register_policy("bba", BbaPolicy)

@@ -31,7 +31,7 @@ the state (mode, BOLA's placeholder) advances once per segment.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from abr.interface import AbrContext, Decision, DownloadProgress, PlaybackState
 from abr.policies._common import (
@@ -57,7 +57,7 @@ class HybridState:
     """The mode and BOLA's own state (kept current in both modes)."""
 
     bola_mode: bool = False
-    bola: BolaState = BolaState()
+    bola: BolaState = field(default_factory=BolaState)
 
 
 class HybridPolicy:

@@ -52,7 +52,7 @@ class EwmaEstimate:
         corrected = [
             e / (1.0 - base**self._weight) for e, base in zip(self._est, self._alphas, strict=True)
         ]
-        return min(corrected)
+        return float(min(corrected))
 
 
 class _Link:
@@ -132,7 +132,9 @@ class PensieveReferenceRunner:
         for k in range(n_segments):
             next_sizes: tuple[int | None, ...] | None = None
             if self.sizes is not None:
-                next_sizes = tuple(int(self.sizes[q][k % len(self.sizes[q])]) for q in range(len(ladder)))
+                next_sizes = tuple(
+                    int(self.sizes[q][k % len(self.sizes[q])]) for q in range(len(ladder))
+                )
             ctx = AbrContext(
                 now=now,
                 ladder=ladder,
