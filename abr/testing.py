@@ -16,12 +16,16 @@ simulator that drives the real engine). ``abr`` never imports ``traces`` statica
 this is a plugin lookup, and it fails with a clear message when ``traces`` is missing.
 
 - **constant bandwidth** covering the lowest rung with margin (``margin`` x its
-  bitrate): no rebuffering after startup, at most ``rungs + segments // 8`` switches,
-  and over the last quarter of the session a rung the bandwidth sustains (bitrate at
-  most the bandwidth) that is not below the highest rung under ``bandwidth / 4``;
+  bitrate, 1.5): no rebuffering after startup; at most ``rungs + segments // 4``
+  switches (a ramp plus slow buffer-driven cycles, not per-segment flapping); and
+  convergence: over the last quarter of the session (the final 5 segments exempt, where
+  spending the buffer is legitimate) every rung is at least the highest rung under a
+  quarter of the bandwidth and at most one above the highest rung the bandwidth
+  sustains (no rebuffering already rules out staying above it);
 - **no oscillation under jitter**: bandwidth alternating within a band inside the gap
-  between two rungs (amplitude smaller than the gap) causes no up-down-up flapping in
-  the second half of the session (at most one reversal of direction).
+  between two rungs (amplitude smaller than the gap) causes at most one short excursion
+  (a rung held under 3 segments, entered and left in opposite directions: a spike or a
+  dip) in the second half of the session.
 """
 
 from __future__ import annotations
@@ -57,6 +61,7 @@ __all__ = [
     "SessionRunnerUnavailable",
     "check_policy",
     "contexts",
+    "count_blips",
     "default_session_runner",
     "ladders",
     "progresses",
