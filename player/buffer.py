@@ -92,6 +92,7 @@ class BufferedSegment:
 
     __slots__ = (
         "bitrate_bps",
+        "discontinuity",
         "end",
         "init_key",
         "nbytes",
@@ -111,6 +112,7 @@ class BufferedSegment:
         bitrate_bps: int = 0,
         payload: bytes | None = None,
         init_key: object = None,
+        discontinuity: bool = False,
     ) -> None:
         self.start = start
         self.end = end
@@ -120,6 +122,7 @@ class BufferedSegment:
         self.bitrate_bps = bitrate_bps
         self.payload = payload
         self.init_key = init_key
+        self.discontinuity = discontinuity
 
     def __repr__(self) -> str:
         return (

@@ -652,6 +652,7 @@ class Player:
             duration=seg.end - seg.start,
             init=init,
             data=seg.payload,
+            discontinuity=seg.discontinuity,
         )
 
     def _flush(self, position: float) -> None:

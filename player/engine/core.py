@@ -1349,7 +1349,9 @@ class Engine:
         q = req.quality
         rep = ts.reps[q] if q < len(ts.reps) else ts.reps[-1]
         bitrate = int(rep.bandwidth)
-        entry = BufferedSegment(seg.start, seg.end, size, q, seg.number, bitrate, data, req.init)
+        entry = BufferedSegment(
+            seg.start, seg.end, size, q, seg.number, bitrate, data, req.init, seg.discontinuity
+        )
         replaced = ts.buffer.add(entry)
         if replaced:
             self._report_evicted(ts, replaced, now, out)
@@ -1780,15 +1782,18 @@ class Engine:
             ts.set_selection(sel, pi)
             ts.reset_position(pos)
         else:
-            margin = self._streaming.audio_switch_margin_s if kind == TrackKind.AUDIO else 0.0
-            # Keep what is buffered up to the margin so playback does not stall.
-            keep_until = pos + margin
-            segs = ts.buffer.segments
-            cut = None
-            for s in segs:
-                if s.start < keep_until and s.end > pos:
-                    cut = s.end
-            removed = ts.buffer.evict_from(cut if cut is not None else pos)
+            if kind == TrackKind.AUDIO:
+                # Keep what is buffered up to the margin so playback does not stall.
+                keep_until = pos + self._streaming.audio_switch_margin_s
+                cut = None
+                for s in ts.buffer.segments:
+                    if s.start < keep_until and s.end > pos:
+                        cut = s.end
+                removed = ts.buffer.evict_from(cut if cut is not None else pos)
+            else:
+                # Subtitles never gate playback: replace them all (a WebVTT file may be
+                # one segment spanning the whole title).
+                removed = ts.buffer.clear()
             self._report_evicted(ts, removed, now, out)
             ts.set_selection(sel, pi)
             ts.appended_quality = None

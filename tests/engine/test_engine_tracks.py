@@ -176,3 +176,32 @@ def test_a_cached_bandwidth_seeds_the_first_choice() -> None:
     f_warm = next(a for a in warm.start(0.0) if isinstance(a, Fetch))
     assert f_cold.purpose is FetchPurpose.INIT and f_cold.quality == 0
     assert f_warm.quality == 2  # 1 Mbit/s fits 0.8 x 3 Mbit/s, 2.5 Mbit/s does not
+
+
+def test_switching_subtitles_replaces_a_whole_title_text_segment() -> None:
+    p = vod(duration=40)
+    period = p.periods[0]
+    for lang in ("en", "de"):
+        # One WebVTT file for the whole title, as a BaseURL-only text representation.
+        idx = FixedIndex(f"t-{lang}", 1, 40.0)
+        period.tracks.append(
+            Track(
+                f"text-{lang}",
+                TrackKind.TEXT,
+                [rep(f"t-{lang}", 100, idx, codecs=None)],
+                language=lang,
+            )
+        )
+    cfg = PlayerConfig(preferences=Preferences(text_language="en"))
+    e = Engine(p, RatePolicy(), LastSample(), cfg)
+    sim = Sim(e, bandwidth=3e6)
+    sim.start(0.0)
+    sim.run(until=8.0)
+    assert any("/t-en/" in f.url for f in sim.fetches)
+    sim.feed(e.select_text(sim.now, language="de"))
+    sim.run(until=12.0)
+    assert any("/t-de/" in f.url for f in sim.fetches), "the new language is fetched"
+    segs = e.buffered_segments(TrackKind.TEXT, 0.0)
+    assert len(segs) == 1 and segs[0].end == 40.0
+    track = e.selected_track(TrackKind.TEXT)
+    assert track is not None and track.language == "de"
