@@ -123,12 +123,16 @@ class VirtualAudioOutput:
             )
         self._anchor = now
 
+    def _played_int(self) -> int:
+        # Whole frames played; the epsilon absorbs float error of elapsed * rate.
+        return int(self._played + 1e-6)
+
     def write(self, pcm: bytes) -> int:
         """Accept as many whole sample frames as the buffer has room for."""
         bpf = self._format.bytes_per_frame
         with self._lock:
             self._advance()
-            room = self._capacity - (self._written - int(self._played))
+            room = self._capacity - (self._written - self._played_int())
             frames = max(0, min(room, len(pcm) // bpf))
             self._written += frames
             if self.recorded is not None:
@@ -139,13 +143,13 @@ class VirtualAudioOutput:
         """Sample frames played since the last reset."""
         with self._lock:
             self._advance()
-            return int(self._played)
+            return self._played_int()
 
     def queued_frames(self) -> int:
         """Sample frames accepted but not yet played."""
         with self._lock:
             self._advance()
-            return self._written - int(self._played)
+            return self._written - self._played_int()
 
     def set_paused(self, paused: bool) -> None:
         """Stop or restart the play head."""

@@ -9,6 +9,7 @@ wherever it is.
 
 from __future__ import annotations
 
+import asyncio
 import queue
 import threading
 import time
@@ -90,6 +91,9 @@ class DecodingSink:
         self._done: set[TrackKind] = set()
         self._eos = False
         self._shown = False  # a frame was shown since the last flush
+        self._want_playing = False  # set_playing(True) was asked
+        self._has_video = False  # video was appended (kept across flushes)
+        self._running = False  # the clock and the audio output actually run
         self._last_shown: float | None = None
         self._audio_pos: float | None = None
         self._failed: dict[TrackKind, int] = {}  # track -> generation it failed in
@@ -127,6 +131,8 @@ class DecodingSink:
                 self._started_at = chunk.start
                 self._clock.reset(chunk.start)
             self._seen.add(chunk.kind)
+            self._has_video = self._has_video or chunk.kind == TrackKind.VIDEO
+            self._update_running()
             self._eos = False
             self._ended.clear()
             gen = self._gen
@@ -152,6 +158,7 @@ class DecodingSink:
                 self._audio_out.reset()
             self._shown = False
             self._last_shown = None
+            self._run_clock(False)  # restarts with the first frame at the new position
             self._audio_pos = None
             self._seen.clear()
             self._done.clear()
@@ -164,11 +171,14 @@ class DecodingSink:
             self._keys = {**self._keys, **normalize_keys(keys)}
 
     def set_playing(self, playing: bool) -> None:
-        """Run or pause the presentation clock and the audio output."""
+        """Run or pause the presentation clock and the audio output.
+
+        Playing starts for real once the first video frame is on screen (or at once when
+        no video is appended), so the clock never runs ahead of a picture still decoding.
+        """
         with self._lock:
-            self._clock.set_playing(playing)
-            if self._audio_out is not None:
-                self._audio_out.set_paused(not playing)
+            self._want_playing = playing
+            self._update_running()
 
     def position(self) -> float | None:
         """The presentation time being shown and heard (None before the first chunk)."""
@@ -202,11 +212,12 @@ class DecodingSink:
             t.stop()
         self._video_q.clear()
         self._audio_q.clear()
-        for t in self._threads:
-            t.join(2.0)
+        # Threads notice within one poll period; joining off the loop keeps it responsive.
+        joined = [await asyncio.to_thread(t.join, 2.0) for t in self._threads]
         self._threads.clear()
-        self._video.close()
-        self._audio.close()
+        if all(joined):  # never pull a decoder from under a thread still using it
+            self._video.close()
+            self._audio.close()
         if self._audio_out is not None:
             self._audio_out.close()
 
@@ -248,6 +259,7 @@ class DecodingSink:
                 self._pending = err
             if not err.recoverable:
                 self._failed[kind] = gen
+                self._update_running()
         if self._on_error is not None:
             self._on_error(err)
 
@@ -277,7 +289,27 @@ class DecodingSink:
     def _finish(self, kind: TrackKind) -> None:
         with self._lock:
             self._done.add(kind)
+            self._update_running()
             self._check_ended()
+
+    def _update_running(self) -> None:
+        # Called with the lock held.
+        video_ready = (
+            self._shown
+            or not self._has_video
+            or TrackKind.VIDEO in self._done
+            or self._failed.get(TrackKind.VIDEO) == self._gen
+        )
+        self._run_clock(self._want_playing and bool(self._seen) and video_ready)
+
+    def _run_clock(self, run: bool) -> None:
+        # Called with the lock held.
+        if run == self._running:
+            return
+        self._running = run
+        self._clock.set_playing(run)
+        if self._audio_out is not None:
+            self._audio_out.set_paused(not run)
 
     def _check_ended(self) -> None:
         # Called with the lock held.
@@ -373,6 +405,7 @@ class DecodingSink:
                 return
             self._shown = True
             self._last_shown = frame.pts
+            self._update_running()
             self._stats.frames_rendered += 1
             if self._stats.first_frame_at is None:
                 self._stats.first_frame_at = self._now()

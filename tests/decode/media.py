@@ -110,11 +110,11 @@ def pattern_frames(width: int, height: int, count: int) -> Iterator[av.VideoFram
         yield av.VideoFrame.from_ndarray(img, format="rgb24")
 
 
-def _codec_options(codec: str, gop: int, bframes: bool) -> dict[str, str]:
+def _codec_options(codec: str, gop: int, bframes: bool, preset: str | None) -> dict[str, str]:
     if codec == "libx264":
         b = 2 if bframes else 0
         return {
-            "preset": "veryfast",
+            "preset": preset or "veryfast",
             "x264-params": f"keyint={gop}:min-keyint={gop}:scenecut=0:bframes={b}",
         }
     if codec == "libx265":
@@ -142,8 +142,12 @@ def encode_video(
     bframes: bool = True,
     frames: Callable[[int, int, int], Iterator[av.VideoFrame]] = pattern_frames,
     representation_id: str | None = None,
+    preset: str | None = None,
 ) -> Rung:
-    """Encode a video rung with a GOP of ``segment_seconds``; one fragment per GOP."""
+    """Encode a video rung with a GOP of ``segment_seconds``; one fragment per GOP.
+
+    ``preset`` overrides the x264 speed preset (``"ultrafast"`` for large benchmark content).
+    """
     gop = round(fps * segment_seconds)
     options = {"movflags": FRAGMENTED}
     buf = io.BytesIO()
@@ -154,10 +158,13 @@ def encode_video(
         stream.pix_fmt = "yuv420p"
         stream.bit_rate = bitrate
         stream.codec_context.gop_size = gop
-        stream.options = _codec_options(codec, gop, bframes)
+        stream.options = _codec_options(codec, gop, bframes, preset)
         for i, frame in enumerate(frames(width, height, round(fps * seconds))):
             frame.pts = i
             frame.time_base = Fraction(1, fps)
+            # A decoded source frame keeps its picture type, which libx264 would honour
+            # as a forced keyframe: GOPs must follow the segment grid only.
+            frame.pict_type = av.video.frame.PictureType.NONE
             for packet in stream.encode(frame):
                 out.mux(packet)
         for packet in stream.encode():
