@@ -1,0 +1,101 @@
+"""What the viewer can open: a DASH/HLS URL, a local manifest (file or folder), or the
+built-in sample title. Typed text becomes a :class:`Source`; bad input is a
+``PlayerError`` in plain words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from player import Code, PlayerError
+
+__all__ = ["Source", "SourceKind", "find_manifest", "parse_source"]
+
+_MANIFEST_SUFFIXES = (".mpd", ".m3u8")
+_FOLDER_MANIFESTS = ("manifest.mpd", "master.m3u8")
+
+
+class SourceKind(StrEnum):
+    """Where a title comes from."""
+
+    URL = "url"
+    LOCAL = "local"
+    SAMPLE = "sample"
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A title to open: ``url`` for remote ones, ``path`` (a manifest) for local ones."""
+
+    kind: SourceKind
+    text: str  # as typed or remembered; "" for the sample
+    url: str | None = None
+    path: Path | None = None
+
+    @property
+    def title(self) -> str:
+        """A short name for the window title and the recent list."""
+        if self.kind is SourceKind.SAMPLE:
+            return "abrkit sample"
+        if self.path is not None:
+            name = self.path.parent.name if self.path.name in _FOLDER_MANIFESTS else self.path.name
+            return name or str(self.path)
+        parsed = urlparse(self.url or self.text)
+        return Path(unquote(parsed.path)).name or parsed.netloc
+
+
+SAMPLE = Source(SourceKind.SAMPLE, "")
+
+
+def find_manifest(path: Path) -> Path:
+    """The manifest a local path names: the file itself, or a folder's ``manifest.mpd`` /
+    ``master.m3u8`` (or its only ``.mpd``/``.m3u8``)."""
+    if path.is_file():
+        if path.suffix.lower() not in _MANIFEST_SUFFIXES:
+            raise PlayerError(
+                Code.UNKNOWN_FORMAT,
+                f"{path.name} is not a DASH (.mpd) or HLS (.m3u8) manifest; package media "
+                "files first with `abrkit package`",
+                data={"path": str(path)},
+            )
+        return path
+    if path.is_dir():
+        for name in _FOLDER_MANIFESTS:
+            if (path / name).is_file():
+                return path / name
+        found = sorted(p for p in path.iterdir() if p.suffix.lower() in _MANIFEST_SUFFIXES)
+        if len(found) == 1:
+            return found[0]
+        raise PlayerError(
+            Code.INVALID_ARGUMENT,
+            f"the folder {path} holds {'no' if not found else 'several'} manifests; "
+            "open the .mpd or .m3u8 file itself",
+            data={"path": str(path)},
+        )
+    raise PlayerError(
+        Code.INVALID_ARGUMENT, f"no such file or folder: {path}", data={"path": str(path)}
+    )
+
+
+def parse_source(text: str | None) -> Source:
+    """The :class:`Source` for typed text: empty or ``sample`` is the sample title,
+    ``http(s)://`` a URL, ``file://`` or an existing path a local title."""
+    text = (text or "").strip()
+    if not text or text == "sample":
+        return SAMPLE
+    parsed = urlparse(text)
+    if parsed.scheme in ("http", "https"):
+        if not parsed.netloc:
+            raise PlayerError(Code.MALFORMED_URL, f"the URL {text!r} has no host")
+        return Source(SourceKind.URL, text, url=text)
+    if parsed.scheme == "file":
+        return Source(SourceKind.LOCAL, text, path=find_manifest(Path(unquote(parsed.path))))
+    if parsed.scheme and len(parsed.scheme) > 1:  # "C:" style drive letters are paths
+        raise PlayerError(
+            Code.UNSUPPORTED_SCHEME,
+            f"cannot open {parsed.scheme}: addresses; use http(s), a file or a folder",
+        )
+    path = Path(text).expanduser()
+    return Source(SourceKind.LOCAL, str(path.resolve()), path=find_manifest(path.resolve()))
