@@ -475,6 +475,10 @@ class Player:
             except PlayerError as err:  # a bad report from a task; keep going
                 self._stats.add_error({**err.to_json(), "fatal": False})
                 continue
+            except Exception as exc:  # a bug must end the session visibly, not hang it
+                crash = PlayerError(Code.INTERNAL, f"the streaming engine failed: {exc!r}")
+                self._dispatch(Error(now, crash, True))
+                return
             self._carry_out(actions)
 
     def _sink_clock_running(self) -> bool:
@@ -684,6 +688,17 @@ class Player:
                 await self._sink.append(chunk)
             except PlayerError as err:
                 self._stats.add_error({**err.to_json(), "fatal": False, "track": str(kind)})
+            except Exception as exc:  # a custom sink's bug: report it, keep feeding
+                self._stats.add_error(
+                    {
+                        "category": "MEDIA",
+                        "code": int(Code.INTERNAL),
+                        "name": "INTERNAL",
+                        "message": f"sink.append raised {exc!r}",
+                        "fatal": False,
+                        "track": str(kind),
+                    }
+                )
 
     def _maybe_end_of_stream(self) -> None:
         engine = self._engine
