@@ -101,6 +101,8 @@ class Trace:
         cum = np.concatenate(([0.0], np.cumsum(r * (ends - s))))
         if cum[-1] <= 0:
             raise _invalid(f"trace {name!r} delivers nothing (every rate is 0)", name)
+        if not math.isfinite(cum[-1]):  # finite rates x durations can still overflow
+            raise _invalid(f"trace {name!r} delivers more bits than a float holds", name)
         for arr in (s, r, lat, cum):
             arr.flags.writeable = False
         self._starts, self._rates, self._latencies, self._cum = s, r, lat, cum
