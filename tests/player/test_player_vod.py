@@ -230,3 +230,15 @@ async def test_load_errors_are_typed(tiny_dir: Path, tmp_path: Path) -> None:
         p.seek(1.0)
     assert exc.value.code == Code.NOT_LOADED
     await p.close()
+
+
+async def test_the_hls_rendition_of_the_title_plays_too(tiny_dir: Path) -> None:
+    trace = real_trace("fcc-2016", "trace_26611")
+    async with ShapedOrigin(tiny_dir, trace=trace) as origin:
+        s = await play(origin.url + "master.m3u8", config())
+    assert s.stats is not None and s.stats.ended and not s.of(Error)
+    assert not s.player.is_live
+    for kind in (TrackKind.VIDEO, TrackKind.AUDIO):
+        appended = [a for a in s.of(SegmentAppended) if a.track is kind]
+        assert appended[-1].start + appended[-1].duration == pytest.approx(10.0, abs=0.1)
+    _assert_stats_agree_with_events(s, (tiny_dir / "master.m3u8").stat().st_size)
