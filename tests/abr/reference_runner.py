@@ -14,15 +14,23 @@ which drives the real engine and is the default runner of ``check_policy``:
 
 The throughput estimate handed to policies is the minimum of a fast and a slow
 exponentially weighted average weighted by download time (half-lives 3 s and 8 s, as
-dash.js v4), starting once the first chunk has arrived.
+dash.js v4), starting once the first chunk has arrived; or any
+:class:`abr.BandwidthEstimator` given as ``estimator``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
-from abr.interface import AbrContext, AbrPolicy, PlaybackState, Rung, ThroughputSample
+from abr.interface import (
+    AbrContext,
+    AbrPolicy,
+    BandwidthEstimator,
+    PlaybackState,
+    Rung,
+    ThroughputSample,
+)
 from abr.qoe import SegmentRecord
 
 PAYLOAD_SHARE = 0.95
@@ -107,7 +115,9 @@ class PensieveReferenceRunner:
         first_quality: int | None = None,
         sizes: Sequence[Sequence[int]] | None = None,  # [rung][segment] bytes
         keep_samples: int = 20,
+        estimator: Callable[[], BandwidthEstimator] | None = None,
     ) -> None:
+        self.estimator = estimator
         self.buffer_cap_s = buffer_cap_s
         self.rtt_s = rtt_s
         self.first_quality = first_quality
@@ -125,6 +135,7 @@ class PensieveReferenceRunner:
         ladder = tuple(ladder)
         link = _Link(bandwidth)
         est = EwmaEstimate()
+        other = self.estimator() if self.estimator is not None else None
         now, buffer, total_rebuffer = 0.0, 0.0, 0.0
         last_q: int | None = None
         samples: list[ThroughputSample] = []
@@ -142,7 +153,7 @@ class PensieveReferenceRunner:
                 buffer_level=buffer,
                 buffer_target=self.buffer_cap_s,
                 buffer_capacity=self.buffer_cap_s,
-                throughput_bps=est.estimate(),
+                throughput_bps=est.estimate() if other is None else other.estimate_bps(),
                 latency_s=self.rtt_s,
                 samples=tuple(samples[-self.keep_samples :]),
                 last_quality=last_q,
@@ -171,6 +182,8 @@ class PensieveReferenceRunner:
             sample = ThroughputSample(int(nbytes), delay, now, self.rtt_s)
             samples.append(sample)
             est.add(sample.bps, delay)
+            if other is not None:
+                other.add_sample(sample)
             if k > 0:
                 total_rebuffer += rebuffer
             if buffer > self.buffer_cap_s:
