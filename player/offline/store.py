@@ -76,7 +76,7 @@ DAY = 86400.0
 DEFAULT_EXPIRY_S = 30 * DAY
 DEFAULT_WINDOW_S = 2 * DAY
 SPACE_MARGIN = 1.10  # estimates from @bandwidth can be low: ask for 10 % more
-SPACE_RESERVE = 4 * 1024 * 1024  # the database, its WAL and the folders
+SPACE_RESERVE = 1024 * 1024  # the database, its WAL and the folders
 _WATCH_S = 0.25
 _SAVE_POSITION_S = 5.0
 
