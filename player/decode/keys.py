@@ -10,6 +10,7 @@ to decode a track whose default KID it holds no key for.
 from __future__ import annotations
 
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping
 
@@ -46,13 +47,15 @@ class KeyCheck:
 
     def __init__(self) -> None:
         self._cache: OrderedDict[bytes, ProtectionInfo] = OrderedDict()
+        self._lock = threading.Lock()  # the loop and the decode threads share one check
 
     def protection(self, init: bytes, *, representation_id: str = "") -> ProtectionInfo:
         """The protection ``init`` declares; ``PlayerError(DRM, ...)`` when malformed."""
-        info = self._cache.get(init)
-        if info is not None:
-            self._cache.move_to_end(init)
-            return info
+        with self._lock:
+            info = self._cache.get(init)
+            if info is not None:
+                self._cache.move_to_end(init)
+                return info
         try:
             info = read_protection_info(init)
         except DrmError as err:
@@ -62,9 +65,10 @@ class KeyCheck:
                 recoverable=err.recoverable,
                 data={**err.data, "representation_id": representation_id},
             ) from None
-        self._cache[init] = info
-        if len(self._cache) > _CACHE_SIZE:
-            self._cache.popitem(last=False)
+        with self._lock:
+            self._cache[init] = info
+            if len(self._cache) > _CACHE_SIZE:
+                self._cache.popitem(last=False)
         return info
 
     def options(

@@ -101,7 +101,9 @@ class DecodingSink:
         self._audio_q: ChunkQueue[_ChunkItem] = ChunkQueue(chunk_queue)
         self._frames: queue.Queue[_FrameItem] = queue.Queue(frame_queue)
         self._video = VideoDecoder(threads=threads, keys=self._key_check)
-        self._audio = AudioDecoder(audio_output.format if audio_output else None)
+        self._audio = AudioDecoder(
+            audio_output.format if audio_output else None, keys=self._key_check
+        )
         self._video_gen = -1
         self._audio_gen = -1
         self._threads: list[WorkerThread] = []
