@@ -13,6 +13,7 @@ from player.errors import Code, PlayerError
 from traces.loaders import DATA_DIR, load_trace
 from traces.origin import LiveConfig, ShapedOrigin, parse_faults
 from traces.origin._faults import __doc__ as _FAULTS_DOC
+from traces.sim._cli import replay_command, sweep_command
 from traces.trace import Trace
 
 _FAULT_HELP = (
@@ -158,3 +159,7 @@ serve = Command(
     add_arguments=_add_arguments,
     run=_run,
 )
+
+# The simulator's commands live with it; registered here with the traces' other commands.
+replay = replay_command
+sweep = sweep_command
