@@ -210,6 +210,7 @@ class PlaybackSession(QObject):
         self._gen = 0
         # Touched on the loop thread only:
         self._player: Player | None = None
+        self._sink: SubtitleTap | None = None
         self._origin: LocalOrigin | None = None
         self._origin_root: str | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -359,6 +360,10 @@ class PlaybackSession(QObject):
             p.pause()
         else:
             p.play()
+            # Player.play() restarts the engine's playhead but leaves the sink's clock
+            # to the next Resumed/Seeked event, which a plain un-pause never sends.
+            if p.state is EngineState.PLAYING and self._sink is not None:
+                self._sink.set_playing(True)
         self._emit_snapshot()
 
     def _seek_from(self, p: Player, delta: float) -> None:
@@ -386,7 +391,7 @@ class PlaybackSession(QObject):
         decoder = DecodingSink(video_output=self.frames, audio_output=audio, on_error=self._notice)
         sink = SubtitleTap(decoder, self.timeline, self._notice)
         player = Player(self.config, sink=sink)
-        self._player = player
+        self._player, self._sink = player, sink
         player.on(None, self._on_event)
         await player.load(url)
         if gen != self._gen:
@@ -431,7 +436,7 @@ class PlaybackSession(QObject):
             ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ticker
-        player, self._player = self._player, None
+        player, self._player, self._sink = self._player, None, None
         if player is not None:
             await player.close()
 
