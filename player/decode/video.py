@@ -41,16 +41,17 @@ class VideoFrame:
     def rgb(self) -> np.ndarray[Any, np.dtype[np.uint8]]:
         """The picture as an ``(height, width, 3)`` uint8 RGB24 array (QImage Format_RGB888)."""
         if self._rgb is None:
-            self._rgb = self.to_ndarray("rgb24")
+            self._rgb = np.asarray(self.to_ndarray("rgb24"), dtype=np.uint8)
         return self._rgb
 
-    def to_ndarray(self, format: str = "rgb24") -> np.ndarray[Any, np.dtype[np.uint8]]:
+    def to_ndarray(self, format: str = "rgb24") -> np.ndarray[Any, Any]:
         """The picture in any pixel format PyAV converts to (``"rgba"``, ``"yuv420p"``, ...).
 
-        ``"yuv420p"`` gives the decoder's planes stacked as one ``(h * 3 / 2, w)`` array.
+        ``"yuv420p"`` gives the decoder's planes stacked as one ``(h * 3 / 2, w)`` array;
+        high-bit-depth formats (``"yuv420p10le"``) come as uint16.
         """
-        out = self._frame.to_ndarray(format=format)
-        return np.asarray(out, dtype=np.uint8)
+        out: np.ndarray[Any, Any] = self._frame.to_ndarray(format=format)
+        return out
 
     @property
     def av_frame(self) -> AvVideoFrame:
