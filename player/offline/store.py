@@ -629,12 +629,19 @@ class OfflineStore:
         """Release the title's license (when ``release`` and it has one), delete its
         files and rows. Returns whether the license server acknowledged a release (False
         for clear titles, or when the server could not be reached: the title is removed
-        anyway and its keys, never stored in the clear, are gone with it)."""
-        row = self._row(title_id)
+        anyway and its keys, never stored in the clear, are gone with it). A title whose
+        rows were tampered with is removed too (with nothing released)."""
         released = False
         with self._lock(title_id):
-            lic = self._db.license(title_id)
-            if lic is not None and release and row.license_url:
+            row: TitleRow | None
+            try:
+                row = self._row(title_id)
+                lic = self._db.license(title_id)
+            except PlayerError as err:
+                if err.code is not Code.TAMPERED:
+                    raise
+                row, lic = None, None
+            if row is not None and lic is not None and release and row.license_url:
                 with contextlib.suppress(PlayerError):
                     blob = self._db.key.unwrap(lic.blob, f"license:{title_id}")
                     await licenses.release(

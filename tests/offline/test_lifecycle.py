@@ -191,3 +191,62 @@ async def test_cli_download_ls_play_renew_rm(
         json.loads((await asyncio.to_thread(_abrkit, "offline", "ls", "--json", *store)).stdout)
         == []
     )
+
+
+@pytest.fixture(scope="session")
+def single_file_title(bbb_clip: Path) -> PackageResult:
+    """Two rungs in one file each with a sidx (DASH SegmentBase, HLS byte ranges), 4 s."""
+    from player.packager import package
+    from tests.conftest import cached_title
+
+    ladder = "256x144@150k,384x216@300k"
+
+    def build(directory: Path) -> PackageResult:
+        return package(
+            bbb_clip, directory, ladder=ladder, segment_duration=2.0, duration=4.0,
+            loop=True, language="en", single_file=True, progress=False,
+        )  # fmt: skip
+
+    return cached_title("offline-single", f"{ladder}|2|4|en|single", build)
+
+
+async def test_single_file_sidx_title_stores_each_range(
+    store: OfflineStore, single_file_title: PackageResult
+) -> None:
+    title = single_file_title
+    async with ShapedOrigin(title.dir) as origin:
+        info = await store.download(origin.url + "manifest.mpd")
+    root = store.title_dir(info.id)
+    stored = {str(p.relative_to(root)): p.read_bytes() for p in root.rglob("*") if p.is_file()}
+    expected: dict[str, bytes] = {}
+    for track in (*title.video, *title.audio):
+        data = (Path(title.dir) / track.init).read_bytes()
+        assert track.init_range is not None
+        a, b = track.init_range
+        expected[f"{track.init}.r{a}-{b}"] = data[a : b + 1]
+        for a, b in track.byte_ranges:
+            expected[f"{track.init}.r{a}-{b}"] = data[a : b + 1]
+    assert stored == expected
+    async with store.play(info.id, _config(), sink=NullSink()) as player:
+        stats = await player.wait_ended(timeout=30)
+    assert stats.ended and not stats.errors
+
+
+async def test_a_network_failure_leaves_a_resumable_title(
+    store: OfflineStore, tiny_title: PackageResult
+) -> None:
+    from player.net import NetworkConfig, RetryPolicy
+
+    store.network = NetworkConfig(retry=RetryPolicy(max_attempts=1, base_delay_s=0.01))
+    async with ShapedOrigin(tiny_title.dir, faults="5xx=1.0,paths=*seg-4.m4s") as origin:
+        url = origin.url + "manifest.mpd"
+        with pytest.raises(PlayerError) as err:
+            await store.download(url, Selection(max_height=144))
+        assert err.value.category.name == "NETWORK"
+        [partial] = store.list()
+        assert not partial.complete and partial.files_done > 0
+    async with ShapedOrigin(tiny_title.dir, port=origin.port) as healthy:
+        done_before = partial.files_done
+        info = await store.download(url, Selection(max_height=144))
+        assert info.complete
+        assert healthy.stats.requests == info.files_total - done_before

@@ -69,6 +69,9 @@ async def test_an_edited_metadata_row_is_refused(
     with pytest.raises(PlayerError) as info:
         await store.open(clear_title)
     assert info.value.code is Code.TAMPERED
+    # A refused title can still be removed.
+    assert await store.remove(clear_title) is False
+    assert store.list() == [] and not store.title_dir(clear_title).exists()
 
 
 async def test_hiding_a_clock_set_back_by_editing_last_seen_is_refused(
