@@ -208,6 +208,7 @@ class PlaybackSession(QObject):
         self._loop = LoopThread()
         self._invoker = QtInvoker(self)
         self._gen = 0
+        self._shut = False
         # Touched on the loop thread only:
         self._player: Player | None = None
         self._sink: SubtitleTap | None = None
@@ -236,7 +237,10 @@ class PlaybackSession(QObject):
         return self._audio
 
     def open(self, source: Source) -> None:
-        """Stop what plays and open ``source``; ``opened`` or ``failed`` follows."""
+        """Stop what plays and open ``source``; ``opened`` or ``failed`` follows.
+        Ignored once the session is shut down."""
+        if self._shut:
+            return
         self._gen += 1
         gen = self._gen
         self.frames.clear()
@@ -336,6 +340,7 @@ class PlaybackSession(QObject):
         """Close the Player (cancelling downloads) and stop the loop within ``timeout``
         seconds; returns whether the loop thread ended in time."""
         self._gen += 1
+        self._shut = True
         return self._loop.shutdown(self._close_all, timeout)
 
     # -- loop side --------------------------------------------------------------------
