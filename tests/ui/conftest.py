@@ -128,3 +128,22 @@ def wait_playing(qtbot: object, window: MainWindow, past: float = 0.5) -> None:
         lambda: window.video.shown is not None and window.video.shown.pts >= past,
         timeout=LOAD_MS,
     )
+
+
+def pause_and_settle(qtbot: object, window: MainWindow) -> None:
+    """Pause and wait until the picture holds still."""
+    window.session.pause()
+    qtbot.waitUntil(lambda: snapshot(window).paused, timeout=10_000)  # type: ignore[attr-defined]
+    # The presenter may be showing one more frame when pause lands: wait until stable.
+    last = [-1.0, 0]
+
+    def stable() -> bool:
+        shown = window.video.shown
+        pts = -2.0 if shown is None else shown.pts
+        if pts == last[0]:
+            last[1] += 1
+        else:
+            last[0], last[1] = pts, 0
+        return last[1] >= 20
+
+    qtbot.waitUntil(stable, timeout=10_000)  # type: ignore[attr-defined]

@@ -12,7 +12,7 @@ from PyQt6.QtCore import Qt
 from player import Player
 from player.packager import PackageResult
 from tests.ui._frames import decode_frame, mean_abs_diff, qimage_to_array, scaled
-from tests.ui.conftest import LOAD_MS, player_config, snapshot, wait_playing
+from tests.ui.conftest import LOAD_MS, pause_and_settle, player_config, snapshot, wait_playing
 from ui.main_window import MainWindow
 from ui.stats_overlay import format_bitrate
 
@@ -23,30 +23,12 @@ pytestmark = pytest.mark.gui
 SAME_PICTURE = 6.0
 
 
-def _pause_and_settle(qtbot: object, window: MainWindow) -> None:
-    window.session.pause()
-    qtbot.waitUntil(lambda: snapshot(window).paused, timeout=10_000)  # type: ignore[attr-defined]
-    # The presenter may be showing one more frame when pause lands: wait until stable.
-    last = [-1.0, 0]
-
-    def stable() -> bool:
-        shown = window.video.shown
-        pts = -2.0 if shown is None else shown.pts
-        if pts == last[0]:
-            last[1] += 1
-        else:
-            last[0], last[1] = pts, 0
-        return last[1] >= 5
-
-    qtbot.waitUntil(stable, timeout=10_000)  # type: ignore[attr-defined]
-
-
 def test_picture_is_the_decoded_frame_at_the_current_position(
     qtbot: object, window: MainWindow, tiny_title: PackageResult
 ) -> None:
     window.open(str(tiny_title.mpd))
     wait_playing(qtbot, window, past=2.5)
-    _pause_and_settle(qtbot, window)
+    pause_and_settle(qtbot, window)
     shown = window.video.shown
     assert shown is not None
     rect = window.video.video_rect()
@@ -72,7 +54,7 @@ def test_pause_stops_the_clock_and_play_resumes_it(
 ) -> None:
     window.open(str(tiny_title.mpd))
     wait_playing(qtbot, window, past=1.0)
-    _pause_and_settle(qtbot, window)
+    pause_and_settle(qtbot, window)
     shown = window.video.shown
     assert shown is not None
     pts = shown.pts
@@ -163,7 +145,7 @@ def test_stats_overlay_shows_what_the_player_reports(
     qtbot.waitUntil(  # type: ignore[attr-defined]
         lambda: any(e.type == "stream_fetched" for e in window.events), timeout=LOAD_MS
     )
-    _pause_and_settle(qtbot, window)
+    pause_and_settle(qtbot, window)
 
     def report(p: Player) -> tuple[object, ...]:
         s = p.stats
