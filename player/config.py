@@ -59,6 +59,10 @@ class StreamingConfig:
     ``abandon``: let the ABR policy abandon an in-flight download (True).
     ``audio_switch_margin_s``: audio already buffered this far ahead of the playhead is
     kept on a language switch, so the switch takes effect without a stall (2 s).
+    ``retry_while_buffered``: a failing segment is tried past ``max_attempts`` as long as
+    the buffer ahead outlasts the next backoff, so an outage shorter than the buffer is
+    ridden out; the error is fatal only once waiting longer would stall (ExoPlayer's
+    behaviour; True).
     """
 
     max_attempts: int = 4
@@ -70,6 +74,7 @@ class StreamingConfig:
     autoplay: bool = True
     abandon: bool = True
     audio_switch_margin_s: float = 2.0
+    retry_while_buffered: bool = True
 
     def __post_init__(self) -> None:
         _check(self.max_attempts >= 1, "streaming.max_attempts must be >= 1")

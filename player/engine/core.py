@@ -19,7 +19,8 @@ segment boundaries, except that the policy may abandon an in-flight download.
 
 Failover. A failed request is retried on the other origins of the segment first (the
 failed origin is tried last for ``origin_penalty_s``); when every origin failed, the
-manifest is refetched before the next try; after ``max_attempts`` the error is fatal.
+manifest is refetched before the next try; after ``max_attempts`` the error is fatal,
+unless the buffer ahead still outlasts the next backoff (``retry_while_buffered``).
 """
 
 from __future__ import annotations
@@ -1564,7 +1565,9 @@ class Engine:
         if req.purpose is FetchPurpose.MANIFEST:
             self._manifest_req = None
             self._manifest_failures += 1
-            retry = self._manifest_failures < s.max_attempts
+            retry = self._manifest_failures < s.max_attempts or self._patient(
+                self._manifest_failures
+            )
             out.append(
                 RequestFailed(
                     now, req.purpose, None, req.url, error, self._manifest_failures, retry
@@ -1601,7 +1604,7 @@ class Engine:
             attempts = ts.attempts
         alternatives = [u for u in req.urls if _origin(u) not in self._bad_origins]
         can_refresh = s.refresh_on_failover and self._parser is not None
-        retry = attempts < s.max_attempts and (
+        retry = (attempts < s.max_attempts or self._patient(attempts)) and (
             error.recoverable or bool(alternatives) or can_refresh
         )
         out.append(RequestFailed(now, req.purpose, kind, req.url, error, attempts, retry))
@@ -1615,6 +1618,12 @@ class Engine:
             self._refresh_manifest(now, out)
         else:
             self._retry_at = now + self._backoff(attempts)
+
+    def _patient(self, attempts: int) -> bool:
+        # Giving up while the buffer still covers the next wait would turn an outage the
+        # viewer never needed to see into a fatal error.
+        s = self._streaming
+        return s.retry_while_buffered and self.buffer_level > self._backoff(attempts)
 
     def _backoff(self, attempt: int) -> float:
         s = self._streaming

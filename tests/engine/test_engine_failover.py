@@ -91,7 +91,9 @@ def test_when_every_origin_failed_the_manifest_is_refreshed_then_the_new_origin_
 
 
 def test_errors_become_fatal_after_max_attempts() -> None:
-    cfg = PlayerConfig(streaming=StreamingConfig(max_attempts=3, retry_delay_s=0.25))
+    cfg = PlayerConfig(
+        streaming=StreamingConfig(max_attempts=3, retry_delay_s=0.25, retry_while_buffered=False)
+    )
     e = Engine(vod(duration=20, origins=(A,)), RatePolicy(), LastSample(), cfg)
     sim = Sim(e, bandwidth=4e6, fail=lambda f, now: _http_503(f.url) if now > 2.0 else None)
     sim.start(0.0)

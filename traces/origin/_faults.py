@@ -7,6 +7,8 @@ Grammar of a fault spec (``--faults``), items separated by commas, order free::
     truncate=P              send the headers (full Content-Length) and half the body,
                             then close the connection cleanly (FIN): a short body
     stall=P:DUR             send half the body, pause DUR, then send the rest
+    corrupt=P               send the full body (status and length as usual) with its bytes
+                            replaced by garbage: a damaged segment, not a network error
     slow-first-byte=P:DUR   wait DUR more before the response headers
     outage=DUR@AT           the whole server is down for DUR starting AT after it started;
                             may be given several times
@@ -48,6 +50,7 @@ class FaultKind(enum.StrEnum):
     TRUNCATE = "truncate"
     STALL = "stall"
     SLOW_FIRST_BYTE = "slow-first-byte"
+    CORRUPT = "corrupt"
     OUTAGE = "outage"
 
 
@@ -71,6 +74,7 @@ class FaultSpec:
     stall_s: float = 0.0
     slow_first_byte_rate: float = 0.0
     slow_first_byte_s: float = 0.0
+    corrupt_rate: float = 0.0
     outages: tuple[Outage, ...] = ()
     every_s: float | None = None
     paths: tuple[str, ...] = ()
@@ -83,6 +87,7 @@ class FaultSpec:
             self.truncate_rate,
             self.stall_rate,
             self.slow_first_byte_rate,
+            self.corrupt_rate,
         )
         if any(not (0.0 <= r <= 1.0) for r in rates):
             raise _bad("", "probabilities must be within [0, 1]")
@@ -135,6 +140,8 @@ class FaultSpec:
             items.append(
                 f"slow-first-byte={self.slow_first_byte_rate:g}:{self.slow_first_byte_s:g}s"
             )
+        if self.corrupt_rate:
+            items.append(f"corrupt={self.corrupt_rate:g}")
         items += [f"outage={o.duration_s:g}s@{o.at_s:g}s" for o in self.outages]
         if self.every_s is not None:
             items.append(f"every={self.every_s:g}s")
@@ -209,6 +216,8 @@ def parse_faults(text: str) -> FaultSpec:
             kw["stall_rate"], kw["stall_s"] = _prob_and_duration(value, item)
         elif key == "slow-first-byte":
             kw["slow_first_byte_rate"], kw["slow_first_byte_s"] = _prob_and_duration(value, item)
+        elif key == "corrupt":
+            kw["corrupt_rate"] = _prob(value, item)
         elif key == "outage":
             dur, at_sep, at = value.partition("@")
             if not at_sep:
@@ -230,7 +239,7 @@ def parse_faults(text: str) -> FaultSpec:
             raise _bad(
                 item,
                 f"unknown fault {key!r} (known: 5xx, reset, truncate, stall, "
-                "slow-first-byte, outage, every, paths, seed)",
+                "slow-first-byte, corrupt, outage, every, paths, seed)",
             )
     if "every" in seen and not outages:
         raise _bad("every", "every= needs at least one outage=")
@@ -261,6 +270,7 @@ class FaultInjector:
             (FaultKind.TRUNCATE, s.truncate_rate),
             (FaultKind.STALL, s.stall_rate),
             (FaultKind.SLOW_FIRST_BYTE, s.slow_first_byte_rate),
+            (FaultKind.CORRUPT, s.corrupt_rate),
         ):
             if u < p:
                 return kind

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import math
+import random
 import socket
 import struct
 import time
@@ -289,6 +290,8 @@ class ShapedOrigin:
         length = max(0, span.length)
         if request.method == "HEAD" or length < 2:
             fault = None if fault in _BODY_FAULTS else fault
+        if request.method == "HEAD" and fault is FaultKind.CORRUPT:
+            fault = None
         resp = web.StreamResponse(status=status, headers=headers)
         resp.content_length = length
         sent = 0
@@ -351,6 +354,10 @@ class ShapedOrigin:
         fault: FaultKind | None,
     ) -> int:
         cut = length // 2 if fault in _BODY_FAULTS else None
+        # Garbage of the body's length, the same for the same resource and range.
+        garbage = random.Random(f"{body.path}:{offset}") if fault is FaultKind.CORRUPT else None
+        if garbage is not None:
+            self.stats.faults[FaultKind.CORRUPT] += 1
         sent = 0
         with _Reader(body, offset) as reader:
             while sent < length:
@@ -367,6 +374,8 @@ class ShapedOrigin:
                     raise ConnectionResetError(f"cannot read {body.path}: {exc}") from exc
                 if not chunk:  # the file shrank while being served: cut the response
                     raise ConnectionResetError(f"{body.path} shrank while being served")
+                if garbage is not None:
+                    chunk = garbage.randbytes(len(chunk))
                 await self.link.take(len(chunk))
                 await resp.write(chunk)
                 sent += len(chunk)
