@@ -40,8 +40,10 @@ class Source:
         if self.kind is SourceKind.SAMPLE:
             return "abrkit sample"
         if self.path is not None:
-            name = self.path.parent.name if self.path.name in _FOLDER_MANIFESTS else self.path.name
-            return name or str(self.path)
+            if self.path.name in _FOLDER_MANIFESTS:  # a packaged folder: name it by folder
+                kind = "DASH" if self.path.suffix == ".mpd" else "HLS"
+                return f"{self.path.parent.name} ({kind})"
+            return self.path.name
         parsed = urlparse(self.url or self.text)
         return Path(unquote(parsed.path)).name or parsed.netloc
 

@@ -46,12 +46,16 @@ Untertitel unten
 LOAD_MS = 60_000  # bound on a title starting to play on a loaded machine
 
 
-def player_config(goal_s: float | None = None, **abr: object) -> PlayerConfig:
+def player_config(
+    goal_s: float | None = None, preferences: dict[str, object] | None = None, **abr: object
+) -> PlayerConfig:
     """A PlayerConfig that never reads or writes the user's bandwidth cache; ``goal_s``
     sets the buffering goal (a manual quality choice plays once the buffer ahead has)."""
     data: dict[str, object] = {"abr": {"use_bandwidth_cache": False, **abr}}
     if goal_s is not None:
         data["buffer"] = {"goal_s": goal_s}
+    if preferences:
+        data["preferences"] = preferences
     return PlayerConfig.from_dict(data)
 
 
