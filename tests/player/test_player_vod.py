@@ -242,3 +242,34 @@ async def test_the_hls_rendition_of_the_title_plays_too(tiny_dir: Path) -> None:
         appended = [a for a in s.of(SegmentAppended) if a.track is kind]
         assert appended[-1].start + appended[-1].duration == pytest.approx(10.0, abs=0.1)
     _assert_stats_agree_with_events(s, (tiny_dir / "master.m3u8").stat().st_size)
+
+
+async def test_the_last_estimate_per_host_seeds_the_next_start(
+    tiny_dir: Path, tmp_path: Path
+) -> None:
+    from abr.interface import AbrContext, Decision
+    from abr.policies import ThroughputPolicy
+    from player.bandwidth_cache import BandwidthCache, host_of
+
+    class Recording(ThroughputPolicy):
+        def __init__(self) -> None:
+            super().__init__()
+            self.first: float | None = None
+
+        def choose(self, ctx: AbrContext) -> Decision:
+            if self.first is None:
+                self.first = ctx.throughput_bps
+            return super().choose(ctx)
+
+    cache_path = tmp_path / "bw.json"
+    cfg = config(abr={"use_bandwidth_cache": True, "bandwidth_cache_path": str(cache_path)})
+    async with ShapedOrigin(tiny_dir, trace=real_trace("fcc-2016", "trace_26611")) as origin:
+        url = origin.url + "manifest.mpd"
+        first = Recording()
+        await play(url, cfg, policy=first)
+        kept = BandwidthCache(cache_path).get(host_of(url))
+        assert kept is not None and kept > 500_000, "the session's estimate was kept"
+        second = Recording()
+        await play(url, cfg, policy=second)
+    assert first.first == 1_000_000  # the estimator's default: nothing known yet
+    assert second.first == pytest.approx(kept), "the next start-up used the kept estimate"
