@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         TrackChanged,
     )
     from player.manifest import TrackKind
+    from player.offline import OfflinePlayback, OfflineStore
     from player.packager import build_sample
     from player.player import Player, TrackInfo
     from player.sink import MediaChunk, MediaSink, SinkStats
@@ -67,6 +68,9 @@ _LAZY = {
     "CueTimeline": "player.text",
     "parse_text_segment": "player.text",
     "build_sample": "player.packager",
+    # Downloaded titles, played with no network.
+    "OfflinePlayback": "player.offline",
+    "OfflineStore": "player.offline",
     # Events a viewer reacts to (every event type is in player.engine).
     "Ended": "player.engine",
     "PlaybackStarted": "player.engine",
@@ -104,6 +108,8 @@ __all__ = [
     "EngineState",
     "MediaChunk",
     "MediaSink",
+    "OfflinePlayback",
+    "OfflineStore",
     "PlaybackStarted",
     "PlaybackStats",
     "Player",
