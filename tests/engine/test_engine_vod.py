@@ -33,7 +33,7 @@ from player.engine import (
     WaitUntil,
 )
 from player.errors import Code, PlayerError
-from player.manifest.model import TrackKind
+from player.manifest.model import Track, TrackKind
 
 from ._model import AbandoningPolicy, LastSample, RatePolicy, vod
 from ._sim import Sim, fetch_size
@@ -326,3 +326,54 @@ def test_events_carry_their_time_and_serialise() -> None:
         assert rec["type"] == type(ev).type and rec["time"] == ev.time
     assert all(isinstance(a, PlayerEvent | Fetch | Abort | Flush | WaitUntil) for a in sim.actions)
     assert dataclasses.is_dataclass(sim.events()[0])
+
+
+def test_multi_period_playback_moves_on_to_the_next_period() -> None:
+    from player.manifest.model import Period, Presentation
+
+    from ._model import FixedIndex, rep
+
+    periods = []
+    for k in range(2):
+        start = 10.0 * k
+        tracks = [
+            Track(
+                f"v-{k}",
+                TrackKind.VIDEO,
+                [
+                    rep(
+                        f"p{k}v{i}",
+                        bw,
+                        FixedIndex(f"p{k}v{i}", 5, 2.0, start=start),
+                        codecs="avc1.64001f",
+                    )
+                    for i, bw in enumerate((200_000, 800_000))
+                ],
+            ),
+            Track(
+                f"a-{k}",
+                TrackKind.AUDIO,
+                [
+                    rep(
+                        f"p{k}a",
+                        64_000,
+                        FixedIndex(f"p{k}a", 5, 2.0, start=start),
+                        codecs="mp4a.40.2",
+                    )
+                ],
+                language="en",
+            ),
+        ]
+        periods.append(Period(f"p{k}", start, 10.0, tracks))
+    pres = Presentation("dash", "http://a.test/m.mpd", periods, duration=20.0)
+    e = Engine(pres, RatePolicy(), LastSample())
+    sim = Sim(e, bandwidth=3e6)
+    sim.start(0.0)
+    sim.run(until=60.0)
+    assert sim.events(Ended) and sim.events(Ended)[0].position == pytest.approx(20.0)
+    inits = [f.url for f in sim.fetches if f.purpose is FetchPurpose.INIT]
+    assert any("/p1" in u for u in inits), "the second period's init segments were fetched"
+    for kind in (TrackKind.VIDEO, TrackKind.AUDIO):
+        starts = [a.start for a in sim.events(SegmentAppended) if a.track is kind]
+        assert starts == [2.0 * i for i in range(10)]
+    assert not sim.events(Stalled)
