@@ -83,12 +83,14 @@ def sweep(
     trace_format: str | None = None,
     trace_unit: str | None = None,
     progress: Callable[[int], None] | None = None,
+    connect_timeout_s: float = 30.0,
 ) -> list[dict[str, Any]]:
     """Rows for every trace x policy (see the module docstring).
 
     ``jobs``: worker processes (default: the CPU count; 1 runs in this process).
     ``scheduler``: a Dask scheduler address; ``jobs`` is then ignored.
     ``progress(n)`` is called with the number of sessions each finished task ran.
+    ``connect_timeout_s``: how long to try reaching the scheduler.
     """
     names = tuple(parse_policies(list(policies)))
     m = get_model(model)
@@ -96,7 +98,7 @@ def sweep(
     if not tasks:
         raise PlayerError(Code.INVALID_ARGUMENT, "no traces to sweep")
     if scheduler is not None:
-        return _on_dask(tasks, scheduler, progress)
+        return _on_dask(tasks, scheduler, progress, connect_timeout_s)
     workers = jobs if jobs is not None else (os.cpu_count() or 1)
     if workers < 1:
         raise PlayerError(Code.INVALID_ARGUMENT, f"--jobs must be >= 1, not {workers}")
@@ -119,7 +121,10 @@ def sweep(
 
 
 def _on_dask(
-    tasks: list[SweepTask], scheduler: str, progress: Callable[[int], None] | None
+    tasks: list[SweepTask],
+    scheduler: str,
+    progress: Callable[[int], None] | None,
+    timeout_s: float,
 ) -> list[dict[str, Any]]:
     try:
         import distributed
@@ -130,7 +135,7 @@ def _on_dask(
         ) from exc
     dist: Any = distributed  # untyped
     try:
-        client = dist.Client(scheduler, timeout=30, set_as_default=False)
+        client = dist.Client(scheduler, timeout=timeout_s, set_as_default=False)
     except (OSError, TimeoutError) as exc:
         raise PlayerError(
             Code.HTTP_ERROR,
@@ -141,7 +146,7 @@ def _on_dask(
         futures = client.map(_worker, tasks, pure=False)
         index = {f.key: i for i, f in enumerate(futures)}
         out: list[list[dict[str, Any]] | None] = [None] * len(tasks)
-        for fut in dist.as_completed(futures):
+        for fut in dist.as_completed(futures, loop=client.loop):
             out[index[fut.key]] = fut.result()
             if progress is not None:
                 progress(len(tasks[index[fut.key]].policies))
