@@ -124,6 +124,11 @@ class _PullDevice(QIODevice):
         self._ring = ring
         self._volume = volume
 
+    def start(self) -> bool:
+        """Open for the sink to read. Unbuffered: QIODevice would otherwise read ~16 kB
+        ahead into a buffer of its own, holding sound (and the clock) past a pause."""
+        return self.open(QIODevice.OpenModeFlag.ReadOnly | QIODevice.OpenModeFlag.Unbuffered)
+
     def isSequential(self) -> bool:
         return True
 
@@ -158,7 +163,9 @@ class QtAudioOutput(_Volume):
         qfmt.setChannelCount(2)
         qfmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
         if not device.isFormatSupported(qfmt):
-            qfmt = device.preferredFormat()
+            preferred = device.preferredFormat()
+            if preferred.isValid() and 8000 <= preferred.sampleRate() <= 192000:
+                qfmt = preferred
         channels = qfmt.channelCount() if qfmt.channelCount() in (1, 2, 6, 8) else 2
         self._format = AudioFormat(
             rate=qfmt.sampleRate(),
@@ -168,7 +175,7 @@ class QtAudioOutput(_Volume):
         self.description = device.description()
         self._ring = _Ring(self._format, buffer_seconds)
         self._device = _PullDevice(self._ring, self)
-        self._device.open(QIODevice.OpenModeFlag.ReadOnly)
+        self._device.start()
         self._sink = QAudioSink(device, qfmt)
         # A short device buffer keeps the pulled-bytes clock close to what is heard.
         self._sink.setBufferSize(self._format.bytes_per_frame * self._format.rate // 20)
