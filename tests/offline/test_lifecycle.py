@@ -145,10 +145,14 @@ async def test_cli_download_ls_play_renew_rm(
         url = origin.url + "manifest.mpd"
         got = await asyncio.to_thread(
             _abrkit, "download", url, "--max-height", "216", "--lang", "en",
-            "--license-url", lic.url, "--json", *store,
+            "--license-url", lic.url, *store,
         )  # fmt: skip
         assert got.returncode == 0, got.stderr
-        record = json.loads(got.stdout)
+        assert "100%" in got.stderr and "18/18 files" in got.stderr  # the progress bar
+        again = await asyncio.to_thread(_abrkit, "download", url, "--max-height", "216",
+                                        "--lang", "en", "--json", *store)  # fmt: skip
+        record = json.loads(again.stdout)  # already complete: nothing fetched
+        assert got.stdout.startswith(f"stored {record['id']}: ")
         listed = await asyncio.to_thread(_abrkit, "offline", "ls", "--json", *store)
     # The origin and the license server are gone from here on.
     assert listed.returncode == 0, listed.stderr
@@ -250,3 +254,37 @@ async def test_a_network_failure_leaves_a_resumable_title(
         info = await store.download(url, Selection(max_height=144))
         assert info.complete
         assert healthy.stats.requests == info.files_total - done_before
+
+
+async def test_files_are_fetched_in_parallel_within_the_bound(
+    store: OfflineStore, tiny_title: PackageResult
+) -> None:
+    """A real server that counts requests in flight (each answer waits 50 ms)."""
+    from aiohttp import web
+
+    root = Path(tiny_title.dir)
+    inflight = [0, 0]  # now, most
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        inflight[0] += 1
+        inflight[1] = max(inflight[1], inflight[0])
+        try:
+            await asyncio.sleep(0.05)
+            return web.FileResponse(root / request.match_info["tail"])
+        finally:
+            inflight[0] -= 1
+
+    app = web.Application()
+    app.router.add_get("/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        store.parallel = 3
+        info = await store.download(f"http://127.0.0.1:{port}/manifest.mpd")
+    finally:
+        await runner.cleanup()
+    assert info.complete and info.files_total == 24
+    assert inflight[1] == 3

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from player.errors import Category, Code, PlayerError
-from player.offline import DownloadProgress, OfflineStore
+from player.offline import DownloadProgress, OfflineStore, Selection
 from player.packager import PackageResult
 from tests.offline.conftest import Clock, source_files
 from traces.origin import ShapedOrigin
@@ -70,9 +70,7 @@ async def test_store_quota_fails_up_front(
         assert info.complete and info.bytes <= 500_000
 
 
-def _lowest() -> object:
-    from player.offline import Selection
-
+def _lowest() -> Selection:
     return Selection(max_height=144, audio_languages=("en",))
 
 
