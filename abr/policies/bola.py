@@ -86,8 +86,22 @@ class BolaParameters:
         return level
 
 
+# The last parameters computed: a session asks again for the same ladder object at every
+# decision and progress report, and recomputing them is most of BOLA's cost.
+_LAST_PARAMS: list[tuple[tuple[Rung, ...], float, BolaParameters | None]] = []
+
+
 def bola_parameters(ladder: tuple[Rung, ...], buffer_target: float) -> BolaParameters | None:
     """dash.js ``calculateBolaParameters``; None when the ladder has one distinct bitrate."""
+    last = _LAST_PARAMS[0] if _LAST_PARAMS else None
+    if last is not None and last[0] is ladder and last[1] == buffer_target:
+        return last[2]
+    params = _bola_parameters(ladder, buffer_target)
+    _LAST_PARAMS[:] = [(ladder, buffer_target, params)]
+    return params
+
+
+def _bola_parameters(ladder: tuple[Rung, ...], buffer_target: float) -> BolaParameters | None:
     bitrates = tuple(float(r.bitrate_bps) for r in ladder)
     utilities = tuple(math.log(b / bitrates[0]) + 1.0 for b in bitrates)
     top = max(range(len(utilities)), key=lambda i: (utilities[i], -i))

@@ -130,6 +130,8 @@ class _Track:
         "reload_at",
         "reload_busy",
         "reps",
+        "sizes_seg",
+        "sizes_val",
         "track",
         "wait_until",
     )
@@ -158,6 +160,9 @@ class _Track:
         self.reload_at = _INF
         self.reload_busy = False
         self.has_ranges: bool | None = None
+        # next_sizes of the last segment asked about (asked again on every progress).
+        self.sizes_seg: Segment | None = None
+        self.sizes_val: tuple[int | None, ...] | None = None
 
     def set_selection(self, sel: Selection, period: int) -> None:
         track = sel.track
@@ -185,6 +190,7 @@ class _Track:
         self.decided = None
         self.decided_at = math.nan
         self.has_ranges = None
+        self.sizes_seg = None
         self.reload_at = _INF
         self.reload_busy = False
         if self.manual is not None:
@@ -1274,6 +1280,8 @@ class Engine:
     def _next_sizes(self, ts: _Track, seg: Segment) -> tuple[int | None, ...] | None:
         if ts.has_ranges is False:
             return None
+        if seg is ts.sizes_seg:
+            return ts.sizes_val
         if ts.has_ranges is None:
             ts.has_ranges = seg.byte_range is not None and seg.byte_range.end is not None
             if not ts.has_ranges:
@@ -1289,7 +1297,9 @@ class Engine:
             if s is None or abs(s.start - start) > tol:
                 s = idx.at_time(start + 1e-3)
             sizes.append(None if s is None or s.byte_range is None else s.byte_range.length)
-        return tuple(sizes)
+        ts.sizes_seg = seg
+        ts.sizes_val = out = tuple(sizes)
+        return out
 
     def _maybe_abandon(self, req: _Request, ts: _Track, now: float, out: list[Action]) -> None:
         seg = req.segment
@@ -1418,6 +1428,7 @@ class Engine:
             return
         ts.attempts = 0
         ts.indexes[req.quality] = idx
+        ts.sizes_seg = None
         if self._index_live(idx):
             if not self._live:
                 # An HLS master says nothing about live; its media playlists do.
@@ -1460,6 +1471,7 @@ class Engine:
             if r is not None and i != req.quality:
                 ts.indexes[i] = None
         ts.indexes[req.quality] = idx
+        ts.sizes_seg = None
         ts.next_index = None
         if ts.wait_until > now:
             ts.wait_until = 0.0
