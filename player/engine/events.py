@@ -6,6 +6,9 @@ a request, :class:`Flush` the sink and re-feed it from the engine's buffer, and
 observable :class:`PlayerEvent` with the time it happened; the real-time Player forwards
 them to callbacks, the async iterator and the analytics sink, and :mod:`player.stats`
 derives the session's stats from them.
+
+They are plain slotted dataclasses, not frozen ones: the engine makes several per segment
+and a frozen dataclass costs about four times as much to build. Treat them as read-only.
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ class FetchPurpose(enum.StrEnum):
     MANIFEST = "manifest"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Fetch:
     """Fetch ``url`` (``urls`` are the alternatives, preferred first, failed origins last)
     and report back with ``progress``/``complete``/``failed`` under ``request_id``."""
@@ -74,7 +77,7 @@ class Fetch:
     attempt: int = 1
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Abort:
     """Cancel an in-flight request; do not report on it again."""
 
@@ -82,7 +85,7 @@ class Abort:
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Flush:
     """Drop what the sink holds and re-feed it, in order, from the engine's buffer
     (``Engine.buffered_segments(kind, position)``) from ``position`` on."""
@@ -90,7 +93,7 @@ class Flush:
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class WaitUntil:
     """Nothing needs doing before ``time`` unless another event arrives; call ``tick``
     then. Only the last WaitUntil of a batch counts."""
@@ -98,7 +101,7 @@ class WaitUntil:
     time: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlayerEvent:
     """An observable event; ``time`` is on the driver's clock."""
 
@@ -118,7 +121,7 @@ class PlayerEvent:
         return rec
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class PlaybackStarted(PlayerEvent):
     """The first frame can be shown: ``start_s`` is buffered and play was requested."""
 
@@ -126,7 +129,7 @@ class PlaybackStarted(PlayerEvent):
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Stalled(PlayerEvent):
     """The playhead reached the end of the buffer (a rebuffer starts)."""
 
@@ -134,7 +137,7 @@ class Stalled(PlayerEvent):
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Resumed(PlayerEvent):
     """Playback resumed after a stall of ``stall_s`` seconds."""
 
@@ -143,7 +146,7 @@ class Resumed(PlayerEvent):
     stall_s: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Seeking(PlayerEvent):
     """A seek was requested (from ``from_position`` to ``position``)."""
 
@@ -152,7 +155,7 @@ class Seeking(PlayerEvent):
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Seeked(PlayerEvent):
     """The seek completed: playback can go on from ``position``."""
 
@@ -160,7 +163,7 @@ class Seeked(PlayerEvent):
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class QualityChanged(PlayerEvent):
     """The appended quality of a track changed (``old_quality`` None for the first)."""
 
@@ -174,7 +177,7 @@ class QualityChanged(PlayerEvent):
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class SegmentAppended(PlayerEvent):
     """A media segment was downloaded and added to the buffer."""
 
@@ -188,7 +191,7 @@ class SegmentAppended(PlayerEvent):
     nbytes: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Downloaded(PlayerEvent):
     """A request finished (or was aborted) after moving ``nbytes`` in ``seconds``."""
 
@@ -201,7 +204,7 @@ class Downloaded(PlayerEvent):
     aborted: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Abandoned(PlayerEvent):
     """The ABR policy dropped an in-flight download to refetch at a lower quality."""
 
@@ -213,7 +216,7 @@ class Abandoned(PlayerEvent):
     nbytes: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class RequestFailed(PlayerEvent):
     """A request failed; the engine will retry (on another origin, after a refresh)
     unless ``will_retry`` is False."""
@@ -227,7 +230,7 @@ class RequestFailed(PlayerEvent):
     will_retry: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Evicted(PlayerEvent):
     """Buffered media was dropped (behind the playhead, or over the byte cap)."""
 
@@ -238,7 +241,7 @@ class Evicted(PlayerEvent):
     nbytes: int
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class ManifestUpdated(PlayerEvent):
     """A refreshed manifest (or live media playlist) was applied."""
 
@@ -246,7 +249,7 @@ class ManifestUpdated(PlayerEvent):
     is_live: bool
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class LiveJump(PlayerEvent):
     """The playhead fell out of the live window and jumped back near the live edge."""
 
@@ -255,7 +258,7 @@ class LiveJump(PlayerEvent):
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TrackChanged(PlayerEvent):
     """The audio or text track changed (``track_id`` None: text turned off)."""
 
@@ -265,14 +268,14 @@ class TrackChanged(PlayerEvent):
     language: str | None
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class StreamFetched(PlayerEvent):
     """Every segment up to the end is buffered (the sink may drain)."""
 
     type: ClassVar[str] = "stream_fetched"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Ended(PlayerEvent):
     """Playback reached the end of the presentation."""
 
@@ -280,7 +283,7 @@ class Ended(PlayerEvent):
     position: float
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Error(PlayerEvent):
     """An error; ``fatal`` means the engine stopped."""
 
