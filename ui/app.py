@@ -76,7 +76,7 @@ def run_viewer(
             QTimer.singleShot(300, lambda: capture(1))  # let the banner paint first
 
         window.session.playerEvent.connect(on_event)
-        window.session.failed.connect(on_failed)
+        window.errorShown.connect(on_failed)
         QTimer.singleShot(round(timeout * 1000), lambda: capture(1))
 
     # Ctrl-C closes the window cleanly; the timer lets Python see the signal.

@@ -36,6 +36,8 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--stats", action="store_true", help="open the stats overlay")
     p.add_argument("--abr", default=None, help="ABR policy name (default: throughput)")
+    p.add_argument("--subtitles", default=None, metavar="LANG", help="show subtitles in LANG")
+    p.add_argument("--audio", default=None, metavar="LANG", help="preferred audio language")
     p.add_argument("--size", default="1024x640", help="window size WxH (default 1024x640)")
 
 
@@ -51,6 +53,18 @@ def _size(text: str) -> tuple[int, int]:
     return int(w), int(h)
 
 
+def _config(args: argparse.Namespace) -> PlayerConfig | None:
+    data: dict[str, object] = {}
+    if args.abr:
+        data["abr"] = {"policy": args.abr}
+    prefs = {
+        k: v for k, v in (("text_language", args.subtitles), ("audio_language", args.audio)) if v
+    }
+    if prefs:
+        data["preferences"] = prefs
+    return PlayerConfig.from_dict(data) if data else None
+
+
 def _run(args: argparse.Namespace) -> int:
     if not args.after > 0 or args.after > 3600:
         raise PlayerError(
@@ -59,7 +73,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.screenshot is not None and args.screenshot.suffix.lower() != ".png":
         raise PlayerError(Code.INVALID_ARGUMENT, "--screenshot must name a .png file")
     size = _size(args.size)
-    config = PlayerConfig.from_dict({"abr": {"policy": args.abr}}) if args.abr else None
+    config = _config(args)
     try:
         from ui.app import needs_offscreen, run_viewer
     except ImportError as exc:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PyQt6.QtCore import QEvent, QRect, Qt
+from PyQt6.QtCore import QEvent, QRect, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PyQt6.QtWidgets import QMainWindow, QMenu, QVBoxLayout, QWidget
 
@@ -19,7 +19,7 @@ from ui.audio_output import ViewerAudioOutput, open_audio_output
 from ui.controls import ControlBar
 from ui.dialogs import OpenUrlDialog, choose_local_manifest
 from ui.error_view import ErrorBanner, plain_words
-from ui.recent import RecentTitles
+from ui.recent import RecentTitles, default_recent_path
 from ui.session import PlaybackSession, Snapshot
 from ui.sources import Source, parse_source
 from ui.stats_overlay import StatsOverlay
@@ -59,7 +59,13 @@ class _VideoArea(QWidget):
 
 class MainWindow(QMainWindow):
     """The desktop viewer. ``config`` configures the Player; ``recent`` remembers titles
-    (default: the user's recent file); ``audio_factory`` makes each title's audio output."""
+    (default: the user's recent file); ``audio_factory`` makes each title's audio output.
+
+    ``errorShown(PlayerError)`` is emitted whenever the error banner shows an error (a
+    title that cannot be opened or cannot play on).
+    """
+
+    errorShown = pyqtSignal(object)
 
     def __init__(
         self,
@@ -70,7 +76,7 @@ class MainWindow(QMainWindow):
     ) -> None:
         super().__init__()
         self.setWindowTitle("abrkit")
-        self.recent = recent if recent is not None else RecentTitles()
+        self.recent = recent if recent is not None else RecentTitles(default_recent_path())
         self.frames = FrameBuffer()
         self.video = VideoWidget(self.frames)
         self.stats = StatsOverlay()
@@ -278,6 +284,7 @@ class MainWindow(QMainWindow):
         self.video.set_message("")
         self.banner.show_error(err)
         self.area.layout_children()
+        self.errorShown.emit(err)
 
     def _on_notice(self, err: PlayerError) -> None:
         if self._closed:
