@@ -21,18 +21,30 @@ class InvalidContextError(ValueError):
     """
 
 
-def validate_context(ctx: AbrContext) -> None:
-    """Raise :class:`InvalidContextError` for a context no policy can decide on."""
-    if not ctx.ladder:
+# The last ladder found valid: a session passes the same (immutable) ladder object in
+# every context, so its checks need not run again for each decision.
+_VALID_LADDER: list[tuple[Rung, ...]] = []
+
+
+def _validate_ladder(ladder: tuple[Rung, ...]) -> None:
+    if _VALID_LADDER and _VALID_LADDER[0] is ladder:
+        return
+    if not ladder:
         raise InvalidContextError("the ladder is empty")
-    for i, rung in enumerate(ctx.ladder):
+    for i, rung in enumerate(ladder):
         if rung.index != i:
             raise InvalidContextError(f"rung at position {i} has index {rung.index}")
         if not (rung.bitrate_bps > 0):
             raise InvalidContextError(f"rung {rung.index} has bitrate {rung.bitrate_bps}")
-    rates = [r.bitrate_bps for r in ctx.ladder]
+    rates = [r.bitrate_bps for r in ladder]
     if any(b < a for a, b in itertools.pairwise(rates)):
         raise InvalidContextError("the ladder is not in ascending bitrate order")
+    _VALID_LADDER[:] = [ladder]
+
+
+def validate_context(ctx: AbrContext) -> None:
+    """Raise :class:`InvalidContextError` for a context no policy can decide on."""
+    _validate_ladder(ctx.ladder)
     if not (math.isfinite(ctx.segment_duration) and ctx.segment_duration > 0):
         raise InvalidContextError(f"segment_duration is {ctx.segment_duration}")
     for name in ("buffer_level", "buffer_target", "buffer_capacity", "now", "rebuffer_s"):

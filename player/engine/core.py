@@ -1294,9 +1294,10 @@ class Engine:
                 continue
             # Rungs are usually numbered alike: try the same number before a time lookup.
             s = idx.by_number(number)
-            if s is None or abs(s.start - start) > tol:
+            if s is None or (s.start != start and abs(s.start - start) > tol):
                 s = idx.at_time(start + 1e-3)
-            sizes.append(None if s is None or s.byte_range is None else s.byte_range.length)
+            br = None if s is None else s.byte_range
+            sizes.append(None if br is None or br.end is None else br.end - br.start + 1)
         ts.sizes_seg = seg
         ts.sizes_val = out = tuple(sizes)
         return out

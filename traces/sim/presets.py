@@ -52,6 +52,8 @@ __all__ = ["MODELS", "SimModel", "get_model", "model_names"]
 _AT_ONCE_S = 1e-3
 #: A byte cap no simulated title reaches: the simulator models time, not memory.
 _NO_BYTE_CAP = 1 << 62
+#: Keep everything played (nothing to evict, no eviction work per segment).
+_KEEP_ALL_S = 1e9
 
 
 @dataclass(frozen=True)
@@ -160,7 +162,7 @@ def _pensieve() -> SimModel:
                 start_s=_AT_ONCE_S,
                 resume_s=_AT_ONCE_S,
                 goal_s=60.0,
-                behind_s=0.0,
+                behind_s=_KEEP_ALL_S,
                 max_bytes=_NO_BYTE_CAP,
                 refill_step_s=0.5,
             ),
@@ -184,7 +186,7 @@ def _sabre() -> SimModel:
                 start_s=_AT_ONCE_S,
                 resume_s=_AT_ONCE_S,
                 goal_s=25.0,
-                behind_s=0.0,
+                behind_s=_KEEP_ALL_S,
                 max_bytes=_NO_BYTE_CAP,
             ),
             abr=AbrConfig(use_bandwidth_cache=False, min_sample_bytes=0),

@@ -1,0 +1,115 @@
+"""Speed of the headless simulator: simulated seconds per wall second, side by side.
+
+1. One session of Sabre's ``bbb.json`` (199 segments of 3 s, about 600 s of video, 10
+   rungs) with ``bola`` over a real trace, through the Player's own engine, repeated;
+   the median wall and CPU time per session. Three variants in one run: the ``sabre``
+   model as shipped (in-flight downloads report progress every 0.5 s so BOLA-E may
+   abandon them), the same without progress reports (no abandonment checks), and the
+   ``pensieve`` model on Pensieve's 48-chunk video for scale.
+2. A sweep of 500 sessions (the curated traces cycled, four policies) on 1 and on 2
+   worker processes.
+
+The machine is shared: CPU time (``time.process_time``) is printed next to wall time, and
+every figure comes from this one run.
+
+    .venv/bin/python bench/sim_speed.py [--repeat 21] [--sessions 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import abr.policies  # noqa: F401  (registers the policies)
+from traces import trace_files
+from traces.loaders import load_trace
+from traces.sim import Simulator, get_model, load_video
+from traces.sim.replay import NamedTrace
+from traces.sim.sweep import sweep
+
+DATASETS = ["fcc-2016", "norway-hsdpa-3g", "puffer-2022-02-18", "ghent-4g-lte"]
+
+
+def one_session(repeat: int) -> None:
+    bbb = load_video("bbb.json")
+    trace = load_trace(trace_files("ghent-4g-lte")[0])
+    variants = [
+        ("sabre, abandonment checks every 0.5 s", bbb, get_model("sabre")),
+        (
+            "sabre, no progress reports",
+            bbb,
+            get_model("sabre").with_options(progress_interval_s=None),
+        ),
+        (
+            "pensieve (48 x 4 s, 6 rungs)",
+            load_video("pensieve-envivio-sizes.json"),
+            get_model("pensieve"),
+        ),
+    ]
+    print(f"one session with bola over {trace.name} ({repeat} runs each, median)")
+    print(
+        f"{'variant':40} {'segs':>5} {'sim s':>7} {'wall ms':>8} {'cpu ms':>8} {'sim s / wall s':>15}"
+    )
+    for label, video, model in variants:
+        sim = Simulator(video, model)
+        sim.run(trace, "bola")  # warm up (imports, first-call caches)
+        walls, cpus = [], []
+        session = None
+        for _ in range(repeat):
+            w0, c0 = time.perf_counter(), time.process_time()
+            session = sim.run(trace, "bola")
+            cpus.append(time.process_time() - c0)
+            walls.append(time.perf_counter() - w0)
+        assert session is not None
+        wall, cpu = statistics.median(walls), statistics.median(cpus)
+        print(
+            f"{label:40} {len(session.segments):5d} {session.end_s:7.1f} {wall * 1e3:8.2f} "
+            f"{cpu * 1e3:8.2f} {session.end_s / wall:15.0f}"
+        )
+
+
+def many_sessions(n: int) -> None:
+    video = load_video("bbb.json")
+    files = [NamedTrace(ds, f) for ds in DATASETS for f in trace_files(ds)]
+    policies = ["throughput", "bola", "hybrid", "bba"]
+    count = -(-n // len(policies))
+    named = [files[i % len(files)] for i in range(count)]
+    print(
+        f"\nsweep of {count * len(policies)} sessions ({count} traces x {len(policies)} policies, bbb.json, sabre)"
+    )
+    print(f"{'workers':>7} {'wall s':>8} {'sessions/s':>11} {'sim s / wall s':>15}")
+    for jobs in (1, 2):
+        w0 = time.perf_counter()
+        rows = sweep(named, policies, video, "sabre", jobs=jobs)
+        wall = time.perf_counter() - w0
+        simulated = len(rows) * video.duration
+        print(f"{jobs:7d} {wall:8.2f} {len(rows) / wall:11.1f} {simulated / wall:15.0f}")
+
+
+def calibration() -> None:
+    """How fast plain Python runs here, to scale the figures to another machine."""
+    best = min(_timed(lambda: sum(i * i for i in range(100_000))) for _ in range(5))
+    print(f"machine: sum(i*i for i in range(100000)) takes {best * 1e3:.2f} ms here\n")
+
+
+def _timed(fn: object) -> float:
+    assert callable(fn)
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=21)
+    ap.add_argument("--sessions", type=int, default=500)
+    args = ap.parse_args()
+    calibration()
+    one_session(args.repeat)
+    many_sessions(args.sessions)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
