@@ -48,9 +48,8 @@ def one_session(repeat: int) -> None:
         ),
     ]
     print(f"one session with bola over {trace.name} ({repeat} runs each, median)")
-    print(
-        f"{'variant':40} {'segs':>5} {'sim s':>7} {'wall ms':>8} {'cpu ms':>8} {'sim s / wall s':>15}"
-    )
+    head = ("variant", "segs", "sim s", "wall ms", "cpu ms", "sim s / wall s")
+    print(f"{head[0]:40} {head[1]:>5} {head[2]:>7} {head[3]:>8} {head[4]:>8} {head[5]:>15}")
     for label, video, model in variants:
         sim = Simulator(video, model)
         sim.run(trace, "bola")  # warm up (imports, first-call caches)
@@ -75,9 +74,8 @@ def many_sessions(n: int) -> None:
     policies = ["throughput", "bola", "hybrid", "bba"]
     count = -(-n // len(policies))
     named = [files[i % len(files)] for i in range(count)]
-    print(
-        f"\nsweep of {count * len(policies)} sessions ({count} traces x {len(policies)} policies, bbb.json, sabre)"
-    )
+    total = count * len(policies)
+    print(f"\nsweep of {total} sessions ({count} traces x {len(policies)} policies, bbb, sabre)")
     print(f"{'workers':>7} {'wall s':>8} {'sessions/s':>11} {'sim s / wall s':>15}")
     for jobs in (1, 2):
         w0 = time.perf_counter()
