@@ -11,13 +11,14 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QColor, QPalette
 from PyQt6.QtWidgets import QApplication
 
-from player import PlaybackStarted, PlayerConfig, PlayerError, PlayerEvent
+from player import OfflineStore, PlaybackStarted, PlayerConfig, PlayerError, PlayerEvent
 from ui.main_window import MainWindow
 
 __all__ = ["needs_offscreen", "run_viewer"]
@@ -41,16 +42,22 @@ def run_viewer(
     stats: bool = False,
     size: tuple[int, int] = (1024, 640),
     timeout: float = 900.0,
+    offline_store: Path | None = None,
 ) -> int:
     """Show the viewer playing ``source`` (None: the sample title); returns the exit
     status. ``screenshot``: save the window there ``after`` seconds into playback and
-    exit; ``timeout`` bounds screenshot mode (the sample's first build takes minutes)."""
+    exit; ``timeout`` bounds screenshot mode (the sample's first build takes minutes).
+    ``offline_store``: the store folder for ``offline:ID`` titles (default: the usual)."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
         app = QApplication([sys.argv[0] if sys.argv else "abrkit"])
     app.setApplicationName("abrkit")
     _dark_theme(app)
-    window = MainWindow(config)
+    store: Callable[[], OfflineStore] | None = None
+    if offline_store is not None:
+        folder = offline_store
+        store = lambda: OfflineStore(folder)  # noqa: E731
+    window = MainWindow(config, offline_store=store)
     window.resize(*size)
     status = [0]
 

@@ -1,8 +1,9 @@
 """``abrkit gui [URL]``: the desktop viewer.
 
 With no URL it plays the built-in sample title, served on loopback by an embedded origin
-(built on first use and cached). ``--screenshot OUT.png --after SECONDS`` plays, saves a
-picture of the window and exits, without a display if need be (Qt's offscreen platform).
+(built on first use and cached); ``offline:ID`` plays a title of the offline store.
+``--screenshot OUT.png --after SECONDS`` plays, saves a picture of the window and exits,
+without a display if need be (Qt's offscreen platform).
 """
 
 from __future__ import annotations
@@ -39,6 +40,13 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--subtitles", default=None, metavar="LANG", help="show subtitles in LANG")
     p.add_argument("--audio", default=None, metavar="LANG", help="preferred audio language")
     p.add_argument("--size", default="1024x640", help="window size WxH (default 1024x640)")
+    p.add_argument(
+        "--store",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="offline store for offline:ID titles (default: abrkit download's)",
+    )
 
 
 def _size(text: str) -> tuple[int, int]:
@@ -89,6 +97,7 @@ def _run(args: argparse.Namespace) -> int:
         after=args.after,
         stats=args.stats,
         size=size,
+        offline_store=args.store,
     )
 
 

@@ -14,7 +14,7 @@ from PyQt6.QtCore import QEvent, QRect, Qt, pyqtSignal
 from PyQt6.QtGui import QAction, QCloseEvent, QKeySequence, QResizeEvent, QShortcut
 from PyQt6.QtWidgets import QMainWindow, QMenu, QVBoxLayout, QWidget
 
-from player import PlayerConfig, PlayerError, PlayerEvent, Seeking, Stalled
+from player import OfflineStore, PlayerConfig, PlayerError, PlayerEvent, Seeking, Stalled
 from ui.audio_output import ViewerAudioOutput, open_audio_output
 from ui.controls import ControlBar
 from ui.dialogs import OpenUrlDialog, choose_local_manifest
@@ -59,7 +59,8 @@ class _VideoArea(QWidget):
 
 class MainWindow(QMainWindow):
     """The desktop viewer. ``config`` configures the Player; ``recent`` remembers titles
-    (default: the user's recent file); ``audio_factory`` makes each title's audio output.
+    (default: the user's recent file); ``audio_factory`` makes each title's audio output;
+    ``offline_store`` opens the offline store (default: ``abrkit download``'s).
 
     ``errorShown(PlayerError)`` is emitted whenever the error banner shows an error (a
     title that cannot be opened or cannot play on).
@@ -73,6 +74,7 @@ class MainWindow(QMainWindow):
         *,
         recent: RecentTitles | None = None,
         audio_factory: Callable[[], ViewerAudioOutput] = open_audio_output,
+        offline_store: Callable[[], OfflineStore] | None = None,
     ) -> None:
         super().__init__()
         self.setWindowTitle("abrkit")
@@ -83,7 +85,9 @@ class MainWindow(QMainWindow):
         self.banner = ErrorBanner()
         self.area = _VideoArea(self.video, self.stats, self.banner)
         self.controls = ControlBar()
-        self.session = PlaybackSession(self.frames, config=config, audio_factory=audio_factory)
+        self.session = PlaybackSession(
+            self.frames, config=config, audio_factory=audio_factory, offline_store=offline_store
+        )
         self.video.set_timeline(self.session.timeline)
         self.source: Source | None = None
         self.last_error: PlayerError | None = None
@@ -134,6 +138,10 @@ class MainWindow(QMainWindow):
         self._action(file, "Open &URL…", "Ctrl+L", self.open_url_dialog)
         self._action(file, "&Open File…", "Ctrl+O", self._open_file_dialog)
         self._action(file, "Open the &Sample", None, lambda: self.open(""))
+        offline = file.addMenu("Offline &Titles")
+        assert offline is not None
+        self.offline_menu = offline
+        offline.aboutToShow.connect(self.refresh_offline_menu)
         recent = file.addMenu("&Recent")
         assert recent is not None
         self.recent_menu = recent
@@ -185,6 +193,21 @@ class MainWindow(QMainWindow):
             action.triggered.connect(lambda _=False, t=item.text: self.open(t))
             self.recent_menu.addAction(action)
         self.recent_menu.setEnabled(bool(items))
+
+    def refresh_offline_menu(self) -> None:
+        """Fill File > Offline Titles from the store (listed on the Player's loop)."""
+        self.session.list_offline(self._fill_offline)
+
+    def _fill_offline(self, titles: list[tuple[str, str]]) -> None:
+        self.offline_menu.clear()
+        for title_id, url in titles:
+            action = QAction(f"{title_id}  ({url})", self.offline_menu)
+            action.triggered.connect(lambda _=False, t=title_id: self.open(f"offline:{t}"))
+            self.offline_menu.addAction(action)
+        if not titles:
+            empty = QAction("(none: download titles with abrkit download)", self.offline_menu)
+            empty.setEnabled(False)
+            self.offline_menu.addAction(empty)
 
     # -- actions ----------------------------------------------------------------------
 

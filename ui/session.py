@@ -30,6 +30,8 @@ from player import (
     EngineState,
     MediaChunk,
     MediaSink,
+    OfflinePlayback,
+    OfflineStore,
     PlaybackStats,
     Player,
     PlayerConfig,
@@ -44,7 +46,7 @@ from player import (
 from ui.audio_output import ViewerAudioOutput, open_audio_output
 from ui.bridge import LoopThread, QtInvoker
 from ui.origin import LocalOrigin
-from ui.sources import Source, SourceKind
+from ui.sources import Source, SourceKind, default_offline_store
 from ui.video_widget import FrameBuffer
 
 __all__ = ["PlaybackSession", "RungView", "Snapshot", "SubtitleTap", "TrackView"]
@@ -179,7 +181,8 @@ class PlaybackSession(QObject):
 
     ``frames`` receives the decoded pictures; ``audio_factory`` makes an audio output for
     each title on the Qt thread (default: the platform's device or a silent one);
-    ``config`` is the Player's configuration.
+    ``config`` is the Player's configuration; ``offline_store`` opens the offline store
+    (default: ``abrkit download``'s) the first time an offline title is played.
     """
 
     snapshotReady = pyqtSignal(object)  # Snapshot
@@ -195,6 +198,7 @@ class PlaybackSession(QObject):
         *,
         config: PlayerConfig | None = None,
         audio_factory: Callable[[], ViewerAudioOutput] = open_audio_output,
+        offline_store: Callable[[], OfflineStore] | None = None,
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
@@ -202,6 +206,7 @@ class PlaybackSession(QObject):
         self.config = config or PlayerConfig()
         self.timeline = CueTimeline()
         self._audio_factory = audio_factory
+        self._store_factory = offline_store or (lambda: OfflineStore(default_offline_store()))
         self._audio: ViewerAudioOutput | None = None
         self._volume = 1.0
         self._muted = False
@@ -212,6 +217,8 @@ class PlaybackSession(QObject):
         # Touched on the loop thread only:
         self._player: Player | None = None
         self._sink: SubtitleTap | None = None
+        self._store: OfflineStore | None = None
+        self._playback: OfflinePlayback | None = None
         self._origin: LocalOrigin | None = None
         self._origin_root: str | None = None
         self._ticker: asyncio.Task[None] | None = None
@@ -321,6 +328,21 @@ class PlaybackSession(QObject):
         """Whether sound is muted."""
         return self._muted
 
+    def list_offline(self, on_result: Callable[[list[tuple[str, str]]], object]) -> None:
+        """List the offline store's complete titles as ``(id, url)``; ``on_result`` is
+        called on the Qt thread (an unusable store lists nothing and says why)."""
+
+        def run() -> list[tuple[str, str]]:
+            try:
+                return [(t.id, t.url) for t in self._offline_store().list() if t.complete]
+            except PlayerError as err:
+                self.notice.emit(err)
+                return []
+
+        if self._shut:
+            return
+        self._invoker.deliver(self._loop.call(run), on_result)
+
     def refresh(self) -> None:
         """Take a snapshot now (``snapshotReady`` follows)."""
         self._command(lambda p: self._emit_snapshot())
@@ -395,17 +417,35 @@ class PlaybackSession(QObject):
         self.status.emit("Loading…")
         decoder = DecodingSink(video_output=self.frames, audio_output=audio, on_error=self._notice)
         sink = SubtitleTap(decoder, self.timeline, self._notice)
-        player = Player(self.config, sink=sink)
+        if source.kind is SourceKind.OFFLINE:
+            assert source.title_id is not None
+            playback = await self._offline_store().open(source.title_id)
+            self._playback = playback
+            player = playback.player(self.config, sink=sink)
+        else:
+            player = Player(self.config, sink=sink)
         self._player, self._sink = player, sink
         player.on(None, self._on_event)
-        await player.load(url)
+        if self._playback is not None:
+            await self._playback.start()  # resumes where the title was left
+        else:
+            await player.load(url)
         if gen != self._gen:
             return
         self.opened.emit(source)
         self._ticker = asyncio.get_running_loop().create_task(self._tick(player))
         self._emit_snapshot()
 
+    def _offline_store(self) -> OfflineStore:
+        # Opened on the loop thread and used only there (its SQLite connection is
+        # bound to the thread that opened it).
+        if self._store is None:
+            self._store = self._store_factory()
+        return self._store
+
     async def _url_for(self, source: Source) -> str:
+        if source.kind is SourceKind.OFFLINE:
+            return ""  # the store's presentation is loaded directly
         if source.kind is SourceKind.URL:
             assert source.url is not None
             return source.url
@@ -442,7 +482,10 @@ class PlaybackSession(QObject):
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await ticker
         player, self._player, self._sink = self._player, None, None
-        if player is not None:
+        playback, self._playback = self._playback, None
+        if playback is not None:
+            await playback.close()  # saves the position, closes the Player
+        elif player is not None:
             await player.close()
 
     async def _close_all(self) -> None:
@@ -450,6 +493,9 @@ class PlaybackSession(QObject):
         origin, self._origin = self._origin, None
         if origin is not None:
             await origin.stop()
+        store, self._store = self._store, None
+        if store is not None:
+            store.close()
 
     def _notice(self, err: PlayerError) -> None:
         self.notice.emit(err)

@@ -1,9 +1,10 @@
-"""What the viewer can open: a DASH/HLS URL, a local manifest (file or folder), or the
-built-in sample title. Typed text becomes a :class:`Source`; bad input is a
-``PlayerError`` in plain words."""
+"""What the viewer can open: a DASH/HLS URL, a local manifest (file or folder), a title
+of the offline store, or the built-in sample title. Typed text becomes a
+:class:`Source`; bad input is a ``PlayerError`` in plain words."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -11,8 +12,16 @@ from urllib.parse import unquote, urlparse
 
 from player import Code, PlayerError
 
-__all__ = ["Source", "SourceKind", "find_manifest", "parse_source"]
+__all__ = [
+    "OFFLINE_PREFIX",
+    "Source",
+    "SourceKind",
+    "default_offline_store",
+    "find_manifest",
+    "parse_source",
+]
 
+OFFLINE_PREFIX = "offline:"
 _MANIFEST_SUFFIXES = (".mpd", ".m3u8")
 _FOLDER_MANIFESTS = ("manifest.mpd", "master.m3u8")
 
@@ -23,6 +32,7 @@ class SourceKind(StrEnum):
     URL = "url"
     LOCAL = "local"
     SAMPLE = "sample"
+    OFFLINE = "offline"  # a title in the offline store, by id
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,12 +43,15 @@ class Source:
     text: str  # as typed or remembered; "" for the sample
     url: str | None = None
     path: Path | None = None
+    title_id: str | None = None  # offline titles
 
     @property
     def title(self) -> str:
         """A short name for the window title and the recent list."""
         if self.kind is SourceKind.SAMPLE:
             return "abrkit sample"
+        if self.kind is SourceKind.OFFLINE:
+            return f"offline title {self.title_id}"
         if self.path is not None:
             if self.path.name in _FOLDER_MANIFESTS:  # a packaged folder: name it by folder
                 kind = "DASH" if self.path.suffix == ".mpd" else "HLS"
@@ -49,6 +62,16 @@ class Source:
 
 
 SAMPLE = Source(SourceKind.SAMPLE, "")
+
+
+def default_offline_store() -> Path:
+    """Where ``abrkit download`` keeps titles: ``$ABRKIT_STORE``, else
+    ``$XDG_DATA_HOME/abrkit/offline`` (``~/.local/share/abrkit/offline``)."""
+    env = os.environ.get("ABRKIT_STORE")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "abrkit" / "offline"
 
 
 def find_manifest(path: Path) -> Path:
@@ -83,10 +106,16 @@ def find_manifest(path: Path) -> Path:
 
 def parse_source(text: str | None) -> Source:
     """The :class:`Source` for typed text: empty or ``sample`` is the sample title,
-    ``http(s)://`` a URL, ``file://`` or an existing path a local title."""
+    ``http(s)://`` a URL, ``offline:ID`` a title of the offline store, ``file://`` or an
+    existing path a local title."""
     text = (text or "").strip()
     if not text or text == "sample":
         return SAMPLE
+    if text.startswith(OFFLINE_PREFIX):
+        title_id = text[len(OFFLINE_PREFIX) :].strip()
+        if not title_id or not all(c.isalnum() or c in "-_" for c in title_id):
+            raise PlayerError(Code.INVALID_ARGUMENT, f"bad offline title id {title_id!r}")
+        return Source(SourceKind.OFFLINE, f"{OFFLINE_PREFIX}{title_id}", title_id=title_id)
     parsed = urlparse(text)
     if parsed.scheme in ("http", "https"):
         if not parsed.netloc:
