@@ -29,7 +29,7 @@ from player import Cue, CueTimeline, VideoFrame
 
 __all__ = ["FrameBuffer", "ShownFrame", "VideoWidget", "fit_rect"]
 
-_SUBTITLE_HEIGHT = 0.055  # subtitle font size, fraction of the picture height
+_SUBTITLE_HEIGHT = 0.047  # subtitle font size, fraction of the picture height
 _SUBTITLE_MARGIN = 0.05  # distance of auto-placed cues from the bottom edge
 
 
