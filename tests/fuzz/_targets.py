@@ -19,6 +19,7 @@ import base64
 import contextlib
 import itertools
 import math
+import os
 import random
 import re
 import struct
@@ -114,7 +115,11 @@ class _TraceFile:
     """One temporary file rewritten per input (trace loaders read paths, not bytes)."""
 
     def __init__(self, suffix: str) -> None:
-        self._dir = tempfile.TemporaryDirectory(prefix="abrkit-fuzz-")
+        # In memory where the system offers it: rewriting a file on a disk-backed
+        # filesystem costs more than the parse being fuzzed.
+        shm = Path("/dev/shm")
+        where = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+        self._dir = tempfile.TemporaryDirectory(prefix="abrkit-fuzz-", dir=where)
         self.path = Path(self._dir.name) / f"trace{suffix}"
 
     def write(self, data: bytes) -> Path:
