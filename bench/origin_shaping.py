@@ -21,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 import aiohttp
+from _figures import figure, print_json
 
 from traces import Trace, load_trace, trace_files
 from traces.origin import ShapedOrigin
@@ -50,7 +51,7 @@ async def measure(folder: Path, trace: Trace, windows: int) -> list[tuple[float,
         ]
 
 
-async def main(windows: int) -> int:
+async def main(windows: int, as_json: bool = False) -> int:
     # The last period outlasts the run so the trace's loop point is not measured.
     step = Trace.from_periods([2, 2, 2, 10], [10e6, 2e6, 25e6, 0.5e6], name="step")
     cases = [(f"{r / 1e6:g} Mbit/s", Trace.constant(r)) for r in (0.5e6, 2e6, 10e6, 50e6)]
@@ -75,10 +76,19 @@ async def main(windows: int) -> int:
     verdict = "OK" if worst <= LIMIT else "FAIL"
     print(f"load average during the run: {os.getloadavg()[0]:.1f} (2-core machine, shared)")
     print(f"worst window error {100 * worst:.1f}% (limit {100 * LIMIT:.0f}%): {verdict}")
+    if as_json:
+        how = (
+            "worst |delivered/expected - 1| over 1-s windows seen by an aiohttp client, "
+            "constant 0.5-50 Mbit/s, a 10/2/25/0.5 Mbit/s step and a real Norway 3G trace"
+        )
+        figs = [figure("origin shaping error (worst 1-s window)", round(100 * worst, 1), "%", how)]
+        print_json(__file__, figs, ok=worst <= LIMIT)
     return 0 if worst <= LIMIT else 1
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--windows", type=int, default=5, help="1-s windows per constant rate")
-    sys.exit(asyncio.run(main(ap.parse_args().windows)))
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
+    cli = ap.parse_args()
+    sys.exit(asyncio.run(main(cli.windows, cli.json)))

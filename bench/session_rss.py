@@ -27,6 +27,8 @@ import time
 from multiprocessing.connection import Connection
 from typing import Any
 
+from _figures import figure, print_json
+
 
 def _child(
     mode: str, url: str, seconds: float, cap_mb: float, goal: float, conn: Connection
@@ -112,6 +114,7 @@ def main() -> int:
     p.add_argument("--seconds", type=float, default=20.0, help="seconds played per session")
     p.add_argument("--cap-mb", type=float, default=200.0, help="buffer byte cap (MiB)")
     p.add_argument("--goal", type=float, default=30.0, help="buffering goal (s)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = p.parse_args()
     results = asyncio.run(_serve_and_measure(args))
     base = results[0].get("maxrss_kb", 0) / 1024
@@ -134,6 +137,20 @@ def main() -> int:
         )
     heights = {r.get("height") for r in results if r.get("height")}
     print(f"video height played: {', '.join(str(h) for h in sorted(heights)) or '?'}")
+    if args.json:
+        how = (
+            f"ru_maxrss of a child process playing the sample title at its top rung "
+            f"({', '.join(str(h) for h in sorted(heights)) or '?'}p) for {args.seconds:g} s "
+            f"from loopback, buffer cap {cap:g} MiB; baseline = the child after imports "
+            f"({base:.0f} MB)"
+        )
+        by_mode = {r["mode"]: r.get("maxrss_kb", 0) / 1024 for r in results}
+        figs = [
+            figure(f"peak RSS, 1080p session ({mode})", round(rss), "MB", how)
+            for mode, rss in by_mode.items()
+            if mode != "baseline"
+        ]
+        print_json(__file__, figs, ok=not over)
     if over:
         print("FAIL: the buffer exceeded its byte cap")
         return 1

@@ -21,6 +21,8 @@ import argparse
 import statistics
 import time
 
+from _figures import figure, print_json
+
 import abr.policies  # noqa: F401  (registers the policies)
 from traces import trace_files
 from traces.loaders import load_trace
@@ -31,7 +33,7 @@ from traces.sim.sweep import sweep
 DATASETS = ["fcc-2016", "norway-hsdpa-3g", "puffer-2022-02-18", "ghent-4g-lte"]
 
 
-def one_session(repeat: int) -> None:
+def one_session(repeat: int) -> list[tuple[str, float]]:
     bbb = load_video("bbb.json")
     trace = load_trace(trace_files("ghent-4g-lte")[0])
     variants = [
@@ -50,6 +52,7 @@ def one_session(repeat: int) -> None:
     print(f"one session with bola over {trace.name} ({repeat} runs each, median)")
     head = ("variant", "segs", "sim s", "wall ms", "cpu ms", "sim s / wall s")
     print(f"{head[0]:40} {head[1]:>5} {head[2]:>7} {head[3]:>8} {head[4]:>8} {head[5]:>15}")
+    speeds: list[tuple[str, float]] = []
     for label, video, model in variants:
         sim = Simulator(video, model)
         sim.run(trace, "bola")  # warm up (imports, first-call caches)
@@ -66,9 +69,11 @@ def one_session(repeat: int) -> None:
             f"{label:40} {len(session.segments):5d} {session.end_s:7.1f} {wall * 1e3:8.2f} "
             f"{cpu * 1e3:8.2f} {session.end_s / wall:15.0f}"
         )
+        speeds.append((label, session.end_s / wall))
+    return speeds
 
 
-def many_sessions(n: int) -> None:
+def many_sessions(n: int) -> dict[int, float]:
     video = load_video("bbb.json")
     files = [NamedTrace(ds, f) for ds in DATASETS for f in trace_files(ds)]
     policies = ["throughput", "bola", "hybrid", "bba"]
@@ -77,12 +82,15 @@ def many_sessions(n: int) -> None:
     total = count * len(policies)
     print(f"\nsweep of {total} sessions ({count} traces x {len(policies)} policies, bbb, sabre)")
     print(f"{'workers':>7} {'wall s':>8} {'sessions/s':>11} {'sim s / wall s':>15}")
+    speeds: dict[int, float] = {}
     for jobs in (1, 2):
         w0 = time.perf_counter()
         rows = sweep(named, policies, video, "sabre", jobs=jobs)
         wall = time.perf_counter() - w0
         simulated = len(rows) * video.duration
         print(f"{jobs:7d} {wall:8.2f} {len(rows) / wall:11.1f} {simulated / wall:15.0f}")
+        speeds[jobs] = simulated / wall
+    return speeds
 
 
 def calibration() -> None:
@@ -102,10 +110,30 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=21)
     ap.add_argument("--sessions", type=int, default=500)
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = ap.parse_args()
     calibration()
-    one_session(args.repeat)
-    many_sessions(args.sessions)
+    one = one_session(args.repeat)
+    many = many_sessions(args.sessions)
+    if args.json:
+        label, speed = one[0]
+        figs = [
+            figure(
+                "simulation speed (one session)",
+                round(speed),
+                "simulated s / wall s",
+                f"median of {args.repeat} runs: bola over a Ghent 4G trace, Sabre's bbb.json "
+                f"(199 x 3 s, 10 rungs), {label}, through the Player's engine",
+            ),
+            figure(
+                "simulation speed (sweep, 2 workers)",
+                round(many[2]),
+                "simulated s / wall s",
+                f"{args.sessions} sessions (curated traces x 4 policies, bbb, sabre) on 2 "
+                f"processes; {many[1]:.0f} on 1",
+            ),
+        ]
+        print_json(__file__, figs)
     return 0
 
 
