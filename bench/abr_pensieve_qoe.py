@@ -33,6 +33,9 @@ from abr import (  # noqa: E402
 )
 from tests.abr.reference_runner import PensieveReferenceRunner  # noqa: E402
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _figures import figure, print_json  # noqa: E402
+
 SHARED = ROOT.parent / "shared"
 DATASETS = [
     ("fcc", "fcc-2016", 1.0),
@@ -53,6 +56,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--estimator", default="ewma", choices=["ewma", "dashjs", "reference"])
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = ap.parse_args()
     if not (SHARED / "traces-real").is_dir():
         print(f"no traces at {SHARED / 'traces-real'}", file=sys.stderr)
@@ -86,6 +90,22 @@ def main() -> int:
         margin = min(means[name][lb] - means["mpc"][lb] for lb in labels)
         cells = "".join(f"{means[name][lb]:>11.2f}" for lb in labels)
         print(f"{name:<12}{cells}   {margin:+.2f}")
+    if args.json:
+        how = (
+            "mean QoE_lin over the traces of ../shared/traces-real, Pensieve's EnvivioDash3 "
+            f"sizes, through the reference model of Pensieve's simulator, estimator "
+            f"{args.estimator}"
+        )
+        figs = [
+            figure(
+                f"reference-model QoE_lin, {name}",
+                " / ".join(f"{lb} {means[name][lb]:.2f}" for lb in labels),
+                "QoE_lin per dataset",
+                how,
+            )
+            for name in policy_names()
+        ]
+        print_json(__file__, figs)
     return 0
 
 

@@ -29,6 +29,8 @@ import time
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from _figures import figure, print_json
+
 _MPD = """<?xml version="1.0" encoding="UTF-8"?>
 <MPD xmlns="urn:mpeg:dash:schema:mpd:2011" profiles="urn:mpeg:dash:profile:isoff-live:2011"
      type="static" mediaPresentationDuration="PT{duration}S" minBufferTime="PT2S">
@@ -112,6 +114,7 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--parallel", type=int, default=4)
     ap.add_argument("--dir", default=None, help="where downloads go (default: a temp dir)")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="abrkit-bench-", dir=args.dir))
     try:
@@ -138,6 +141,15 @@ def main() -> None:
         for name, t in med.items():
             print(f"{name:>6}: {t:6.3f} s  {mb / t:7.1f} MB/s")
         print(f"store / bare time ratio: {med['store'] / med['bare']:.2f}")
+        if args.json:
+            how = (
+                f"median of {args.reps} alternating downloads of a {mb:.1f} MB title "
+                f"({2 * (args.segments + 1)} files, parallel {args.parallel}) from loopback: "
+                f"OfflineStore (fsync, SQLite rows, SHA-256) vs a bare Fetcher loop "
+                f"({mb / med['bare']:.0f} MB/s)"
+            )
+            ratio = med["store"] / med["bare"]
+            print_json(__file__, [figure("offline download time", round(ratio, 2), "x bare", how)])
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

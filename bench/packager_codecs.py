@@ -18,6 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from _figures import figure, print_json
+
 from player.packager import build_sample, package, parse_rung
 
 CODECS = ("h264", "hevc", "vp9", "av1")
@@ -35,6 +37,7 @@ def main() -> int:
     parser.add_argument("--rung", default="384x216@400k")
     parser.add_argument("--reps", type=int, default=2)
     parser.add_argument("--sample", action="store_true", help="also time the sample build")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = parser.parse_args()
     rung = parse_rung(args.rung)
     fps: dict[str, list[float]] = {c: [] for c in CODECS}
@@ -65,6 +68,25 @@ def main() -> int:
         for codec in CODECS:
             med = statistics.median(fps[codec])
             print(f"{codec:<6} {med:8.1f} {med / base:8.2f} {ratio[codec]:15.2f}")
+        if args.json:
+            how = (
+                f"median fps of {args.reps} alternating packagings of {args.seconds:g} s of "
+                f"Big Buck Bunny into one {rung} rung; bitrate = measured mean / target"
+            )
+            speeds = " / ".join(
+                f"{c} {statistics.median(fps[c]) / base:.2f}" for c in CODECS if c != "h264"
+            )
+            figs = [
+                figure("packager encode speed, h264", round(base, 1), "fps", how),
+                figure("packager encode speed vs h264", speeds, "x h264", how),
+                figure(
+                    "packager bitrate accuracy (worst codec)",
+                    round(max(abs(r - 1) for r in ratio.values()) * 100, 1),
+                    "% off target",
+                    how,
+                ),
+            ]
+            print_json(__file__, figs)
         if args.sample:
             t0 = time.perf_counter()
             result = build_sample(Path(tmp) / "sample", force=True, progress=False)

@@ -25,6 +25,7 @@ import time
 from typing import Any
 
 from _decode_content import Rung, content_1080p30
+from _figures import figure, print_json
 
 from player.decode import CallbackVideoOutput, DecodingSink, VideoFrame, VirtualAudioOutput
 from player.manifest.model import TrackKind
@@ -97,6 +98,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--rgb", action="store_true", help="convert each shown frame to RGB")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = parser.parse_args()
     video, audio = content_1080p30(60)
     n = max(1, min(len(video.segments), args.seconds // 2))
@@ -122,6 +124,17 @@ def main() -> int:
         print(f"  dropped after the frames at {', '.join(r['gaps'][:10])} s")
     ok = r["ended"] and r["dropped"] == 0 and r["errors"] == 0
     print(f"  dropped frames: {r['dropped']:.0f} (target 0) -> {'ok' if ok else 'FAIL'}")
+    if args.json:
+        how = (
+            f"{n * 2} s of 1080p30 H.264 + AAC through a DecodingSink in real time against a "
+            f"virtual audio clock, {output}; load average {r['load']:.1f} on the shared machine"
+        )
+        figs = [
+            figure("1080p30 real time: dropped frames", int(r["dropped"]), "frames", how),
+            figure("1080p30 real time: lateness p99", round(r["late_p99"], 1), "ms", how),
+            figure("1080p30 real time: CPU", round(100 * r["cpu"] / r["wall"]), "% of a core", how),
+        ]
+        print_json(__file__, figs, ok=bool(ok))
     return 0 if ok else 1
 
 
