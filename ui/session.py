@@ -130,14 +130,20 @@ class SubtitleTap:
         inner: MediaSink,
         timeline: CueTimeline,
         on_error: Callable[[PlayerError], None] | None = None,
+        wanted: Callable[[str], bool] | None = None,
     ) -> None:
         self.inner = inner
         self.timeline = timeline
         self._on_error = on_error
+        self._wanted = wanted
 
     async def append(self, chunk: MediaChunk) -> None:
-        """Parse a text segment into the timeline; pass media on."""
+        """Parse a text segment into the timeline (if ``wanted`` accepts its
+        representation: a segment still on its way after a switch is dropped); pass
+        media on."""
         if chunk.kind == TrackKind.TEXT:
+            if self._wanted is not None and not self._wanted(chunk.representation_id):
+                return
             try:
                 self.timeline.add(parse_text_segment(chunk.init, chunk.data))
             except PlayerError as err:
@@ -416,7 +422,7 @@ class PlaybackSession(QObject):
             return
         self.status.emit("Loading…")
         decoder = DecodingSink(video_output=self.frames, audio_output=audio, on_error=self._notice)
-        sink = SubtitleTap(decoder, self.timeline, self._notice)
+        sink = SubtitleTap(decoder, self.timeline, self._notice, self._text_wanted)
         if source.kind is SourceKind.OFFLINE:
             assert source.title_id is not None
             playback = await self._offline_store().open(source.title_id)
@@ -435,6 +441,11 @@ class PlaybackSession(QObject):
         self.opened.emit(source)
         self._ticker = asyncio.get_running_loop().create_task(self._tick(player))
         self._emit_snapshot()
+
+    def _text_wanted(self, representation_id: str) -> bool:
+        engine = self._player.engine if self._player is not None else None
+        track = engine.selected_track(TrackKind.TEXT) if engine is not None else None
+        return track is not None and any(r.id == representation_id for r in track.representations)
 
     def _offline_store(self) -> OfflineStore:
         # Opened on the loop thread and used only there (its SQLite connection is

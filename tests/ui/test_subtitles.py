@@ -92,8 +92,12 @@ def test_dash_sidecar_subtitles_at_their_times_and_places(
     _choose_text(qtbot, window, "de")
     _wait_cue(qtbot, window, "Untertitel unten")
     _choose_text(qtbot, window, None)
-    qtbot.waitUntil(lambda: window.video.active_cues() == [], timeout=10_000)  # type: ignore[attr-defined]
-    assert window.controls.text_button.text() == "Subtitles: off"
+    qtbot.waitUntil(  # type: ignore[attr-defined]
+        lambda: window.controls.text_button.text() == "Subtitles: off", timeout=10_000
+    )
+    assert window.video.active_cues() == []
+    qtbot.wait(500)  # type: ignore[attr-defined]
+    assert window.video.active_cues() == [] and len(window.session.timeline) == 0
 
 
 def test_hls_subtitles(qtbot: object, window: MainWindow, subs_title: PackageResult) -> None:
