@@ -162,3 +162,17 @@ def test_a_damaged_recent_file_is_an_empty_list(tmp_path: Path) -> None:
         many.add(f"t{i}", f"t{i}")
     many.add("t3", "t3")
     assert [i.text for i in many.items] == ["t3", "t4", "t2"]
+
+
+def test_the_sample_title_is_what_opens_by_default(
+    qtbot: object, make_window: Callable[..., MainWindow], sample_title: PackageResult
+) -> None:
+    # Nothing typed: the built-in sample, served on loopback by the embedded origin.
+    window = make_window(player_config(preferences={"max_height": 216}))
+    window.open(None)
+    wait_playing(qtbot, window, past=0.5)
+    assert window.windowTitle().startswith("abrkit sample")
+    snap = snapshot(window)
+    assert snap.duration == pytest.approx(sample_title.duration, abs=0.1)
+    assert [t.language for t in snap.text_tracks] == ["en", "de"]
+    assert len(snap.audio_tracks) == 2

@@ -89,6 +89,10 @@ def test_seek_moves_picture_and_time(
         timeout=10_000,
     )
     assert window.controls.seek_bar.position >= 7.0 - 0.05
+    # The bar shows what is buffered: the Player's ranges, which hold the playhead.
+    bar = window.controls.seek_bar
+    qtbot.waitUntil(lambda: bar.buffered == snapshot(window).buffered != (), timeout=10_000)  # type: ignore[attr-defined]
+    assert any(s <= bar.position <= e for s, e in bar.buffered)
     # Left arrow: back 5 s, picture and time follow.
     qtbot.keyClick(window, Qt.Key.Key_Left)  # type: ignore[attr-defined]
     qtbot.waitUntil(  # type: ignore[attr-defined]
@@ -130,6 +134,8 @@ def test_quality_menu_plays_the_chosen_rung(
     # It stays there: the next frames are all of that rung.
     qtbot.wait(600)  # type: ignore[attr-defined]
     assert on_target()
+    # The live chart marks the switch the viewer saw, to the chosen rung.
+    assert window.stats.chart.switches and window.stats.chart.switches[-1][2] == target
     auto.trigger()
     qtbot.waitUntil(lambda: snapshot(window).manual_quality is None, timeout=10_000)  # type: ignore[attr-defined]
     assert auto.isChecked()
