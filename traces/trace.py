@@ -98,7 +98,8 @@ class Trace:
             )
         self.duration = float(duration)
         ends = np.append(s[1:], self.duration)
-        cum = np.concatenate(([0.0], np.cumsum(r * (ends - s))))
+        with np.errstate(over="ignore"):  # an overflow is refused just below, not warned
+            cum = np.concatenate(([0.0], np.cumsum(r * (ends - s))))
         if cum[-1] <= 0:
             raise _invalid(f"trace {name!r} delivers nothing (every rate is 0)", name)
         if not math.isfinite(cum[-1]):  # finite rates x durations can still overflow
