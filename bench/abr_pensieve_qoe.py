@@ -60,6 +60,10 @@ def main() -> int:
     args = ap.parse_args()
     if not (SHARED / "traces-real").is_dir():
         print(f"no traces at {SHARED / 'traces-real'}", file=sys.stderr)
+        if args.json:  # outside the repository: absent on a fresh clone, not a failure
+            why = f"needs {SHARED / 'traces-real'} (outside the repository); see qoe_table.py"
+            print_json(__file__, [figure("reference-model QoE_lin", "not run", "", why)])
+            return 0
         return 2
     video = json.loads((SHARED / "videos-real" / "pensieve-envivio-sizes.json").read_text())
     ladder = tuple(Rung(i, b * 1000) for i, b in enumerate(video["bitrates_kbps"]))
