@@ -128,6 +128,6 @@ def _read(
                 out.append(SidxReference(offset, size, t, duration, bool(c >> 31), (c >> 28) & 7))
             offset += size
             t += duration
-    except struct.error:
+    except (struct.error, IndexError):  # fields past the end of a short (or empty) box
         raise _fail("truncated box") from None
     return timescale, ept

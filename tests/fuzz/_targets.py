@@ -16,7 +16,6 @@ packager's own writers.
 from __future__ import annotations
 
 import base64
-import contextlib
 import itertools
 import math
 import os
@@ -98,12 +97,21 @@ def _sidx(data: bytes) -> object:
 
 
 def _pssh(data: bytes) -> object:
+    # Every parser on its own (all must be typed); the input counts as refused when
+    # each of them refused it.
     out: list[object] = []
+    refused: DrmError | None = None
     for parse in (drm.parse_pssh, drm.parse_pssh_list, drm.find_pssh_boxes):
-        with contextlib.suppress(DrmError):  # each parser on its own: all must be typed
+        try:
             out.append(parse(data))
-    with contextlib.suppress(DrmError):
+        except DrmError as err:
+            refused = err
+    try:
         out.append(drm.parse_pssh(data.decode("latin-1")))  # the MPD's base64 form
+    except DrmError as err:
+        refused = err
+    if not out and refused is not None:
+        raise refused
     return out
 
 

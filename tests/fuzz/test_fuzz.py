@@ -94,6 +94,9 @@ FINDINGS: list[tuple[str, bytes]] = [
         b'[{"duration_ms": 1000, "bandwidth_kbps": 1, "latency_ms": 20},'
         b' {"duration_ms": 1e308, "bandwidth_kbps": 800.5, "latency_ms": 75}]',
     ),
+    # An empty sidx box (size 0: "to the end") read its version byte past the end
+    # (player/manifest/_sidx.py); atheris found it.
+    ("sidx", bytes.fromhex("0000000073696478")),
 ]
 
 
