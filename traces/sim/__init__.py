@@ -10,7 +10,11 @@
 """
 
 from traces.sim.link import Link, Transfer, pensieve_view
+from traces.sim.oracle import OracleResult, ScriptedPolicy, evaluate_plan, oracle
+from traces.sim.plot import plot_cdf, plot_sessions
 from traces.sim.presets import MODELS, SimModel, get_model, model_names
+from traces.sim.replay import NamedTrace, ReplayResult, parse_policies, replay, resolve_traces
+from traces.sim.report import PolicyStats, format_table, read_csv, summarize, write_csv
 from traces.sim.simulator import (
     PolicySpec,
     SegmentLog,
@@ -20,6 +24,7 @@ from traces.sim.simulator import (
     make_policy,
     simulate,
 )
+from traces.sim.sweep import sweep
 from traces.sim.video import (
     PENSIEVE_CHUNKS,
     VIDEOS_DIR,
@@ -37,7 +42,12 @@ __all__ = [
     "PENSIEVE_CHUNKS",
     "VIDEOS_DIR",
     "Link",
+    "NamedTrace",
+    "OracleResult",
     "PolicySpec",
+    "PolicyStats",
+    "ReplayResult",
+    "ScriptedPolicy",
     "SegmentLog",
     "Session",
     "SessionSummary",
@@ -45,6 +55,8 @@ __all__ = [
     "Simulator",
     "Transfer",
     "VideoDescription",
+    "evaluate_plan",
+    "format_table",
     "get_model",
     "load_manifest_video",
     "load_manifest_video_async",
@@ -53,7 +65,17 @@ __all__ = [
     "load_video",
     "make_policy",
     "model_names",
+    "oracle",
+    "parse_policies",
     "pensieve_view",
+    "plot_cdf",
+    "plot_sessions",
+    "read_csv",
+    "replay",
+    "resolve_traces",
     "simulate",
+    "summarize",
+    "sweep",
     "video_names",
+    "write_csv",
 ]
