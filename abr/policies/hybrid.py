@@ -60,6 +60,10 @@ class HybridState:
     bola: BolaState = field(default_factory=BolaState)
 
 
+#: Segments a step up above the sustainable rung must be able to last.
+UP_DWELL_SEGMENTS = 3
+
+
 class HybridPolicy:
     """Throughput at low buffer, BOLA-E at high buffer, hysteresis; see the module doc."""
 
@@ -137,6 +141,21 @@ class HybridPolicy:
             if buffer >= self._scaled(ctx, self.bola_free_s):
                 # Deep buffer: BOLA's own rung, up to one past what the estimate sustains.
                 q = min(max(q, params.quality_for_buffer(buffer)), self._rung(ctx, est) + 1)
+            sustained = self._rung(ctx, est * self.safety_factor)
+            hold_s = self._scaled(ctx, self.max_decrease_s)
+            while q > sustained and q > (last if last is not None else 0):
+                # Above what the throughput sustains the buffer drains; step up only as
+                # far as the buffer pays for a few segments before the hold ends, so a
+                # step up is a stay, not a spike.
+                drain = ctx.segment_duration * (ctx.ladder[q].bitrate_bps / est - 1.0)
+                if buffer - UP_DWELL_SEGMENTS * drain >= hold_s:
+                    break
+                q -= 1
+            if q < sustained:
+                # BOLA maps a middling buffer to a low rung; with the buffer healthy (we
+                # are in BOLA mode) never go below what the throughput sustains, or a
+                # drained overshoot turns into a dip and a switch straight back.
+                q, reason = sustained, f"bola floored at the throughput rung ({bola_reason})"
         else:
             q = self._rung(ctx, est * self.safety_factor)
             reason = f"throughput: {self.safety_factor:g} x {est:.0f} bit/s"
@@ -171,9 +190,32 @@ class HybridPolicy:
         if params is None:
             return None
         state = self._state.latest()
-        if state.bola_mode:
-            return bola_abandon(ctx, progress, params, state.bola.placeholder)
-        return abandon_for_throughput(ctx, progress, self.safety_factor)
+        if not state.bola_mode:
+            return abandon_for_throughput(ctx, progress, self.safety_factor)
+        if progress.elapsed_s <= 0 or progress.bytes_loaded <= 0:
+            return None
+        rate = progress.bytes_loaded / progress.elapsed_s  # bytes/s, latency included
+        total = float(progress.bytes_total or segment_bytes(ctx, min(progress.quality, ctx.top)))
+        if (total - progress.bytes_loaded) / rate < ctx.buffer_level - self._scaled(
+            ctx, self.leave_bola_s
+        ):
+            # The buffer pays for the rest of this download with room to spare: finish it
+            # (abandoning here only cuts a step up short and flaps back).
+            return None
+        q = bola_abandon(ctx, progress, params, state.bola.placeholder)
+        if q is None:
+            return q
+        # BOLA's objective may prefer a much lower rung at this buffer level; refetch no
+        # lower than what the download's own rate sustains, so one slow segment does not
+        # become a dip below the steady rung (and a switch straight back).
+        measured = progress.bytes_loaded * 8.0 / progress.elapsed_s
+        sustained = quality_for_bitrate(
+            ctx.ladder,
+            measured * self.safety_factor,
+            latency_s=ctx.latency_s,
+            segment_duration=ctx.segment_duration,
+        )
+        return max(q, min(sustained, progress.quality - 1))
 
 
 register_policy("hybrid", HybridPolicy)

@@ -593,15 +593,23 @@ class Engine:
         return out
 
     def progress(
-        self, request_id: int, nbytes: int, now: float, total: int | None = None
+        self,
+        request_id: int,
+        nbytes: int,
+        now: float,
+        total: int | None = None,
+        *,
+        first_byte: float | None = None,
     ) -> list[Action]:
-        """``nbytes`` of a request have arrived (``total``: Content-Length, if known)."""
+        """``nbytes`` of a request have arrived (``total``: Content-Length, if known;
+        ``first_byte``: when the first byte came, if the driver knows; else ``now`` of
+        the first report)."""
         req = self._requests.get(request_id)
         out: list[Action] = []
         if req is None or not self._accepting(now):
             return out
         if req.first_byte is None:
-            req.first_byte = now
+            req.first_byte = now if first_byte is None else first_byte
         req.nbytes = nbytes
         if total is not None:
             req.total = total
@@ -621,15 +629,24 @@ class Engine:
         return out
 
     def complete(
-        self, request_id: int, now: float, data: bytes | None = None, *, nbytes: int | None = None
+        self,
+        request_id: int,
+        now: float,
+        data: bytes | None = None,
+        *,
+        nbytes: int | None = None,
+        first_byte: float | None = None,
     ) -> list[Action]:
         """A request finished. ``data``: the body (needed for index and manifest
         requests; kept for media so a sink can be re-fed); ``nbytes``: its size when
-        ``data`` is not given (the simulator)."""
+        ``data`` is not given (the simulator); ``first_byte``: when its first byte came,
+        if no progress report said so (the latency the estimator tracks)."""
         req = self._requests.pop(request_id, None)
         out: list[Action] = []
         if req is None or not self._accepting(now):
             return out
+        if req.first_byte is None and first_byte is not None:
+            req.first_byte = first_byte
         size = len(data) if data is not None else (nbytes if nbytes is not None else req.nbytes)
         self._advance(now, out)
         out.append(

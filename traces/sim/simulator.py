@@ -380,17 +380,22 @@ class Simulator:
                     now = next_progress
                     next_progress = now + (progress_every or math.inf)
                     actions = engine.progress(
-                        rid, link.delivered(inflight, now), now, int(inflight.nbytes)
+                        rid,
+                        link.delivered(inflight, now),
+                        now,
+                        int(inflight.nbytes),
+                        first_byte=inflight.first_byte,
                     )
                     continue
                 if done <= wake:
                     now = done
                     size = int(inflight.nbytes)
+                    first_byte = inflight.first_byte
                     inflight = None
                     next_progress = math.inf
                     k = seg_no
                     wake = math.inf
-                    actions = engine.complete(rid, now, nbytes=size)
+                    actions = engine.complete(rid, now, nbytes=size, first_byte=first_byte)
                     if k >= 0:
                         after[k] = engine.buffer_level
                     continue
