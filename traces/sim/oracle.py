@@ -224,117 +224,187 @@ def oracle(
     """The best plan for ``video`` over ``trace`` under ``model`` (see the module doc)."""
     m = get_model(model)
     dyn = _Dynamics(video, trace, m)
+    vec = _VectorLink(dyn)
     n, rungs = video.n_segments, video.n_rungs
     mu = LIN_REBUFFER_PENALTY
     mbps = dyn.mbps
+    rate = np.array(mbps)
     goal, start = dyn.goal, dyn.start
-    first = range(rungs) if dyn.first is None else [min(dyn.first, rungs - 1)]
-    # A state: (arrival, phase, level, qoe, rung, parent); level is the buffered media
-    # before playback starts, the dry time after.
-    layers: list[list[tuple[float, int, float, float, int, int]]] = []
-    layer = []
-    for q in first:
-        a = dyn.arrival(0, q, 0.0)
-        lvl = dyn.durs[0]
-        if lvl >= start - _EPS or n == 1:
-            layer.append((a, _PLAYING, a + lvl, 0.0, q, -1))
-        else:
-            layer.append((a, _STARTUP, lvl, 0.0, q, -1))
-    layers.append(_prune(layer, mbps, mu, last=n == 1, free=goal - dyn.tail[1]))
-    total = len(layers[0])
-    widest = total
+    first = list(range(rungs)) if dyn.first is None else [min(dyn.first, rungs - 1)]
+    # A layer of states as arrays: arrival, phase, level (buffered media before playback
+    # starts, the dry time after), QoE so far, rung, parent index in the previous layer.
+    q0 = np.array(first, dtype=np.int64)
+    a0 = vec.arrival(0, q0, np.zeros(len(first)))
+    lvl0 = dyn.durs[0]
+    playing0 = lvl0 >= start - _EPS or n == 1
+    layer = _prune(
+        a0,
+        np.full(len(first), _PLAYING if playing0 else _STARTUP, dtype=np.int8),
+        a0 + lvl0 if playing0 else np.full(len(first), lvl0),
+        np.zeros(len(first)),
+        q0,
+        np.full(len(first), -1, dtype=np.int64),
+        mbps,
+        mu,
+        last=n == 1,
+        free=goal - dyn.tail[1],
+    )
+    layers = [layer]
+    total = widest = len(layer[0])
     for k in range(1, n):
+        a, ph, lv, qoe, q, _ = layers[-1]
         dur = dyn.durs[k]
         last_segment = k == n - 1
-        cand: list[tuple[float, int, float, float, int, int]] = []
-        for idx, (a, phase, level, qoe, q0, _) in enumerate(layers[-1]):
-            r0 = mbps[q0]
-            s = a if phase == _STARTUP else max(a, level - goal)
-            for q in range(rungs):
-                a2 = dyn.arrival(k, q, s)
-                r = mbps[q]
-                if phase == _PLAYING:
-                    stall = a2 - level if a2 > level else 0.0
-                    cand.append(
-                        (
-                            a2,
-                            _PLAYING,
-                            max(level, a2) + dur,
-                            qoe + r - mu * stall - abs(r - r0),
-                            q,
-                            idx,
-                        )
-                    )
-                else:
-                    lvl = level + dur
-                    gain = qoe + r - abs(r - r0)
-                    if lvl >= start - _EPS or last_segment:
-                        cand.append((a2, _PLAYING, a2 + lvl, gain, q, idx))
-                    else:
-                        cand.append((a2, _STARTUP, lvl, gain, q, idx))
-        kept = _prune(cand, mbps, mu, last=last_segment, free=goal - dyn.tail[k + 1])
+        play = ph == _PLAYING
+        s = np.where(play, np.maximum(a, lv - goal), a)
+        idx = np.arange(len(a), dtype=np.int64)
+        parts: list[tuple[np.ndarray, ...]] = []
+        for qn in range(rungs):
+            a2 = vec.arrival(k, np.full(len(a), qn, dtype=np.int64), s)
+            r = mbps[qn]
+            smooth = np.abs(r - rate[q])
+            stall = np.where(play, np.maximum(a2 - lv, 0.0), 0.0)
+            buffered = lv + dur  # startup states: media held so far
+            starts_now = ~play & ((buffered >= start - _EPS) | last_segment)
+            new_ph = np.where(play | starts_now, _PLAYING, _STARTUP).astype(np.int8)
+            new_lv = np.where(
+                play, np.maximum(lv, a2) + dur, np.where(starts_now, a2 + buffered, buffered)
+            )
+            new_qoe = qoe + r - mu * stall - smooth
+            parts.append((a2, new_ph, new_lv, new_qoe, np.full(len(a), qn, dtype=np.int64), idx))
+        cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
+        kept = _prune(
+            cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], mbps, mu,
+            last=last_segment, free=goal - dyn.tail[k + 1],
+        )  # fmt: skip
         layers.append(kept)
-        total += len(kept)
-        widest = max(widest, len(kept))
-    best = max(range(len(layers[-1])), key=lambda i: layers[-1][i][3])
+        total += len(kept[0])
+        widest = max(widest, len(kept[0]))
+    final = layers[-1]
+    best = int(np.argmax(final[3]))
     plan: list[int] = []
     i = best
     for layer_k in reversed(layers):
-        state = layer_k[i]
-        plan.append(state[4])
-        i = state[5]
+        plan.append(int(layer_k[4][i]))
+        i = int(layer_k[5][i])
     plan.reverse()
-    return OracleResult(layers[-1][best][3], tuple(plan), total, widest)
+    return OracleResult(float(final[3][best]), tuple(plan), total, widest)
+
+
+class _VectorLink:
+    """:meth:`_Dynamics.arrival` for arrays of request times, with the same arithmetic
+    as :meth:`Trace.time_to_deliver` (so the DP and the simulator agree to the bit)."""
+
+    def __init__(self, dyn: _Dynamics) -> None:
+        tr = dyn.trace
+        self.dyn = dyn
+        self.starts = np.asarray(tr.starts, dtype=np.float64)
+        self.rates = np.asarray(tr.rates_bps, dtype=np.float64)
+        self.lats = np.asarray(tr.latencies_s, dtype=np.float64)
+        self.cum = np.concatenate(([0.0], tr.cumulative_bits(self.starts[1:]), [tr.total_bits]))
+        self.total = tr.total_bits
+        self.duration = tr.duration
+        self.n = len(self.starts)
+        self.sizes = np.array(dyn.sizes, dtype=np.float64)  # [segment][rung]
+
+    def _period(self, t: np.ndarray) -> np.ndarray:
+        idx = np.searchsorted(self.starts, t, side="right") - 1
+        return np.clip(idx, 0, self.n - 1)
+
+    def arrival(self, k: int, q: np.ndarray, s: np.ndarray) -> np.ndarray:
+        dyn = self.dyn
+        dur = self.duration
+        if dyn.rtt is not None:
+            lat = np.full(len(s), dyn.rtt)
+        else:
+            t = dyn.offset + s
+            wrapped = np.where((t >= dur) | (t < 0), np.mod(t, dur), t)
+            lat = self.lats[self._period(wrapped)]
+        tt = dyn.offset + s - k * lat if dyn.pause else dyn.offset + s + lat
+        nbits = 8.0 * (self.sizes[k][q] * dyn.scales[k])
+        base = np.floor(tt / dur) * dur
+        x = tt - base
+        loops = np.floor(x / dur)
+        rem = x - loops * dur
+        i = self._period(rem)
+        cum_x = loops * self.total + self.cum[i] + self.rates[i] * (rem - self.starts[i])
+        target = cum_x + nbits
+        tl = np.floor(target / self.total)
+        trem = target - tl * self.total
+        whole = trem <= 0
+        tl = np.where(whole, tl - 1, tl)
+        trem = np.where(whole, self.total, trem)
+        j = np.clip(np.searchsorted(self.cum[1:], trem, side="left"), 0, self.n - 1)
+        r = self.rates[j]
+        within = np.where(r > 0, (trem - self.cum[j]) / np.where(r > 0, r, 1.0), 0.0)
+        done = tl * dur + self.starts[j] + within
+        deliver = np.where(nbits > 0, np.maximum(0.0, done - x), 0.0)
+        out: np.ndarray = s + lat + deliver
+        return out
 
 
 def _prune(
-    cand: list[tuple[float, int, float, float, int, int]],
+    a: np.ndarray,
+    ph: np.ndarray,
+    lv: np.ndarray,
+    qoe: np.ndarray,
+    q: np.ndarray,
+    parent: np.ndarray,
     mbps: list[float],
     mu: float,
     *,
     last: bool,
     free: float,
-) -> list[tuple[float, int, float, float, int, int]]:
+) -> tuple[np.ndarray, ...]:
     """The candidates no other candidate dominates (see the module docstring)."""
     if last:
         # Nothing follows: only the QoE counts.
-        return [max(cand, key=lambda c: c[3])]
-    rungs = len(mbps)
+        b = int(np.argmax(qoe))
+        return tuple(x[b : b + 1] for x in (a, ph, lv, qoe, q, parent))
     # Earliest arrival first; among equal arrivals the better one first.
-    cand.sort(key=lambda c: (c[0], c[2] if c[1] == _PLAYING else 0.0, -c[3]))
-    kept: list[tuple[float, int, float, float, int, int]] = []
+    order = np.lexsort((-qoe, np.where(ph == _PLAYING, lv, 0.0), a))
+    cand = zip(
+        a[order].tolist(),
+        ph[order].tolist(),
+        lv[order].tolist(),
+        qoe[order].tolist(),
+        q[order].tolist(),
+        order.tolist(),
+        strict=True,
+    )
+    rungs = len(mbps)
+    smooth = [[abs(x - y) for y in mbps] for x in mbps]  # smooth[g][rung]
+    kept: list[int] = []
     playing = [_Front() for _ in range(rungs)]
     ahead = [_Ahead() for _ in range(rungs)]
     startup_best = [-math.inf] * rungs  # best QoE of a kept startup state per rung
-    for c in cand:
-        a, phase, level, qoe, q, _ = c
-        r = mbps[q]
+    for t, phase, level, value, rung, pos in cand:
         if phase == _PLAYING:
-            w = qoe + mu * level
+            w = value + mu * level
             dominated = False
             for g in range(rungs):
-                smooth = abs(mbps[g] - r)
                 front = playing[g]
-                if front.ds and front.best(level) - smooth >= w:
+                if front.ds and front.best(level) - smooth[g][rung] >= w:
                     dominated = True
                     break
                 more = ahead[g]
-                if more.ds and more.best(level) - smooth >= qoe:
+                if more.ds and more.best(level) - smooth[g][rung] >= value:
                     dominated = True
                     break
             if dominated:
                 continue
-            playing[q].add(level, w)
-            if level - a <= free:
+            playing[rung].add(level, w)
+            if level - t <= free:
                 # The goal can never hold this state back: more buffer is simply better.
-                ahead[q].add(level, qoe)
+                ahead[rung].add(level, value)
         else:
             # Startup states of one segment hold the same media: earlier and better wins.
-            if any(startup_best[g] - abs(mbps[g] - r) >= qoe for g in range(rungs)):
+            if any(startup_best[g] - smooth[g][rung] >= value for g in range(rungs)):
                 continue
-            startup_best[q] = max(startup_best[q], qoe)
-        kept.append(c)
-    return kept
+            startup_best[rung] = max(startup_best[rung], value)
+        kept.append(pos)
+    sel = np.array(kept, dtype=np.int64)
+    return tuple(x[sel] for x in (a, ph, lv, qoe, q, parent))
 
 
 def oracle_link(video: VideoDescription, trace: Trace, model: str | SimModel) -> Link:
