@@ -33,6 +33,7 @@ class DrmCode(enum.IntEnum):
     LICENSE_TAMPERED = 6015
     SESSION_NOT_FOUND = 6016
     INVALID_SESSION_STATE = 6017
+    DECRYPTION_FAILED = 6018
 
 
 class DrmError(Exception):

@@ -11,7 +11,9 @@ Like Shaka's ``player.configure({...})`` it groups everything a session can tune
 - ``network``: the fetcher's own configuration (``player.net``), passed through;
 - ``cmcd`` (:class:`CmcdConfig`), ``analytics`` (:class:`AnalyticsConfig`);
 - ``preferences`` (:class:`Preferences`): audio and text language, codec preference,
-  a height cap.
+  a height cap;
+- ``drm`` (:class:`DrmConfig`): key system, license server (an override, or one per key
+  system like Shaka's ``drm.servers``), request headers, keys known up front.
 
 The full table with every default is in ``docs/PLAYER.md``. Build one with keyword
 arguments, or from a plain dict with :meth:`PlayerConfig.from_dict` (unknown keys raise
@@ -34,6 +36,7 @@ __all__ = [
     "AbrConfig",
     "AnalyticsConfig",
     "CmcdConfig",
+    "DrmConfig",
     "PlayerConfig",
     "Preferences",
     "StreamingConfig",
@@ -195,6 +198,48 @@ class Preferences:
 
 
 @dataclass(frozen=True, slots=True)
+class DrmConfig:
+    """How the Player gets content keys for protected media (Shaka's ``drm`` section).
+
+    ``key_system``: the EME key system to use (``"org.w3.clearkey"``,
+    ``"com.widevine.alpha"``, ...); None: the first system the manifest signals that has a
+    server in ``servers``, else ClearKey when the manifest signals ClearKey, the common
+    PSSH or nothing at all. ``license_url``: overrides every other license URL (``abrkit
+    play --license-url``). ``servers``: license URL per key system, used when the manifest
+    names none. ``headers``: added to every license request. ``clear_keys``: content keys
+    known up front (KID hex -> key hex, Shaka's ``drm.clearKeys``): no license is asked for
+    them. ``max_attempts`` / ``retry_delay_s`` / ``timeout_s``: license request retries
+    (Shaka's ``drm.retryParameters``: 2, 1 s doubling, 30 s). ``verify_keys``: before the
+    first media of each KID reaches a decoding sink, decode its first sample with the key
+    and refuse a key that does not decrypt it (``DECRYPTION_FAILED``) instead of showing
+    garbage frames (True).
+    """
+
+    key_system: str | None = None
+    license_url: str | None = None
+    servers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
+    clear_keys: Mapping[str, str] = field(default_factory=dict)
+    max_attempts: int = 2
+    retry_delay_s: float = 1.0
+    timeout_s: float = 30.0
+    verify_keys: bool = True
+
+    def __post_init__(self) -> None:
+        _check(self.key_system is None or bool(self.key_system), "drm.key_system must not be empty")
+        for name in ("servers", "headers", "clear_keys"):
+            value = getattr(self, name)
+            _check(
+                isinstance(value, Mapping)
+                and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
+                f"drm.{name} must map strings to strings",
+            )
+        _check(self.max_attempts >= 1, "drm.max_attempts must be >= 1")
+        _check(self.retry_delay_s >= 0, "drm.retry_delay_s must be >= 0")
+        _check(self.timeout_s > 0, "drm.timeout_s must be > 0")
+
+
+@dataclass(frozen=True, slots=True)
 class PlayerConfig:
     """Every setting of a Player session, grouped; see the module docstring and
     ``docs/PLAYER.md`` for the defaults. All parts are immutable: derive a changed
@@ -207,6 +252,7 @@ class PlayerConfig:
     cmcd: CmcdConfig = field(default_factory=CmcdConfig)
     analytics: AnalyticsConfig = field(default_factory=AnalyticsConfig)
     preferences: Preferences = field(default_factory=Preferences)
+    drm: DrmConfig = field(default_factory=DrmConfig)
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> PlayerConfig:
@@ -218,6 +264,7 @@ class PlayerConfig:
             "cmcd": CmcdConfig,
             "analytics": AnalyticsConfig,
             "preferences": Preferences,
+            "drm": DrmConfig,
         }
         kwargs: dict[str, Any] = {}
         for key, value in data.items():

@@ -95,6 +95,7 @@ class Code(enum.IntEnum):
     LICENSE_TAMPERED = 6015
     SESSION_NOT_FOUND = 6016
     INVALID_SESSION_STATE = 6017  # EME InvalidStateError: a call the session's state forbids
+    DECRYPTION_FAILED = 6018  # the key held for a KID does not decrypt its media (a wrong key)
 
     # PLAYER (7xxx)
     INVALID_STATE = 7001

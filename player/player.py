@@ -40,6 +40,7 @@ from player import cmcd
 from player.analytics import AnalyticsSink, make_analytics
 from player.bandwidth_cache import BandwidthCache, host_of
 from player.config import PlayerConfig
+from player.drm_session import DrmSession
 from player.engine import (
     Abort,
     Action,
@@ -79,6 +80,8 @@ _OBJECT_TYPE = {TrackKind.VIDEO: "v", TrackKind.AUDIO: "a", TrackKind.TEXT: "tt"
 _PROGRESS_INTERVAL_S = 0.1  # how often an in-flight download is shown to the policy
 _SINK_TICK_S = 0.25  # how often a sink's clock is read while playing
 _EVENT_QUEUE = 1024  # events an async iterator may fall behind before dropping
+_END_GRACE_S = 2.0  # how long past the media's end a rendering sink may take to play out
+_END_POLL_S = 0.02  # how often a rendering sink is asked whether it played out
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,10 @@ class Player:
         self._paused = not self.config.streaming.autoplay
         self._starved = False
         self._bw_cache: BandwidthCache | None = None
+        self._drm: DrmSession | None = None
+        self._keys_hold = False  # playback waits for a license, as a media element does
+        self._stopped = False  # a fatal error outside the engine: fetch nothing more
+        self._end_task: asyncio.Task[None] | None = None
 
     # -- lifecycle --------------------------------------------------------------------
 
@@ -211,6 +218,7 @@ class Player:
         )
         self._engine = engine
         self._done = loop.create_future()
+        self._drm = self._make_drm(engine, offline=isinstance(url, Presentation))
         for kind in (TrackKind.VIDEO, TrackKind.AUDIO, TrackKind.TEXT):
             self._feeder(kind)
         actions = engine.start(self._clock(), position=start, wall_time=time.time())
@@ -237,9 +245,15 @@ class Player:
         if self._task is not None:
             self._task.cancel()
             tasks.append(self._task)
+        if self._end_task is not None:
+            self._end_task.cancel()
+            tasks.append(self._end_task)
         if tasks:
             await asyncio.gather(*tasks, return_exceptions=True)
         self._remember_bandwidth()
+        if self._drm is not None:
+            with contextlib.suppress(Exception):
+                await self._drm.close()
         with contextlib.suppress(Exception):
             await self._sink.close()
         if self._own_fetcher and self._fetcher is not None:
@@ -258,6 +272,7 @@ class Player:
         license expiring mid-play): downloads stop, the sink stops, a fatal ``Error``
         event is emitted and :meth:`wait_ended` raises ``error``. Close the Player next."""
         engine = self._need_engine()
+        self._stopped = True
         for _task, token in list(self._inflight.values()):
             token.cancel("playback stopped")
         self._inflight.clear()
@@ -265,8 +280,12 @@ class Player:
             self._dispatch(Error(self._clock(), error, True))
 
     def play(self) -> None:
-        """Start or resume playback."""
+        """Start or resume playback (once the content keys are in, if a license is
+        being obtained)."""
         self._paused = False
+        if self._keys_hold and not self._closed:
+            self._need_engine()
+            return  # playback starts when the keys arrive
         self._command(lambda now: self._need_engine().play(now))
 
     def pause(self) -> None:
@@ -381,13 +400,20 @@ class Player:
         """The session's stats so far."""
         engine = self._engine
         sink_stats = self._sink.stats
-        return self._stats.snapshot(
-            self._clock(),
+        now = self._clock()
+        snap = self._stats.snapshot(
+            now,
             estimate_bps=None if engine is None else engine.estimate_bps,
             dropped_frames=sink_stats.dropped_frames,
             frames_decoded=sink_stats.frames_decoded,
-            played_s=0.0 if engine is None else engine.position_at(self._clock()),
+            played_s=0.0 if engine is None else engine.position_at(now),
         )
+        first = sink_stats.first_frame_at
+        # A rendering sink knows when the first frame was really shown. Its time is only
+        # comparable when the sink keeps the Player's clock: then it lies within the session.
+        if first is not None and self._load_time <= first <= now:
+            snap.time_to_first_frame_s = first - self._load_time
+        return snap
 
     # -- events -----------------------------------------------------------------------
 
@@ -509,6 +535,11 @@ class Player:
             elif t is Flush:
                 assert isinstance(a, Flush)
                 self._flush(a.position)
+            elif t is Ended and self._sink_still_playing():
+                assert isinstance(a, Ended)
+                self._end_task = asyncio.get_running_loop().create_task(
+                    self._end_when_played_out(a), name="abrkit-play-out"
+                )
             else:
                 assert isinstance(a, PlayerEvent)
                 self._dispatch(a)
@@ -517,6 +548,8 @@ class Player:
     # -- fetching ---------------------------------------------------------------------
 
     def _start_fetch(self, f: Fetch) -> None:
+        if self._stopped:
+            return  # playback failed outside the engine (fail()): nothing more to fetch
         token = CancelToken()
         task = asyncio.get_running_loop().create_task(self._fetch(f, token))
         self._inflight[f.request_id] = (task, token)
@@ -563,6 +596,11 @@ class Player:
             return
         self._inflight.pop(rid, None)
         data = result.data
+        if self._drm is not None:
+            if f.purpose is FetchPurpose.INIT:
+                self._want_keys(data)  # before complete(): no playback start without keys
+            elif f.purpose is FetchPurpose.INDEX:
+                self._drm.note_playlist(data, result.url)
         self._post(lambda now: engine.complete(rid, now, data))
 
     # -- CMCD -------------------------------------------------------------------------
@@ -684,6 +722,10 @@ class Player:
                 feeder.eos_gen = gen
                 self._maybe_end_of_stream()
                 continue
+            if self._stopped:
+                continue  # after a fatal error nothing more reaches the sink
+            if self._drm is not None and not await self._keys_for(chunk, gen):
+                continue
             try:
                 await self._sink.append(chunk)
             except PlayerError as err:
@@ -708,6 +750,110 @@ class Player:
         if all(self._feeders[k].eos_gen == self._feed_gen for k in kinds):
             with contextlib.suppress(PlayerError):
                 self._sink.end_of_stream()
+
+    # -- content protection -----------------------------------------------------------
+
+    def _make_drm(self, engine: Engine, *, offline: bool) -> DrmSession:
+        cfg = self.config.drm
+        sink = self._sink
+        if cfg.clear_keys:
+            try:
+                sink.set_keys(dict(cfg.clear_keys))
+            except PlayerError as err:
+                raise PlayerError(Code.INVALID_CONFIG, f"drm.clear_keys: {err.message}") from None
+        held = getattr(sink, "keys", None)  # DecodingSink: keys the app already gave it
+        return DrmSession(
+            cfg,
+            lambda: engine.presentation,
+            # NullSink decrypts nothing, so there is nothing to check its keys against.
+            verify=not isinstance(sink, NullSink),
+            sink_keys=(lambda: held) if isinstance(held, dict) else None,
+            # An offline title's keys come from the store's persistent license.
+            licenses=not offline,
+        )
+
+    def _want_keys(self, init: bytes) -> None:
+        """An init segment arrived: start its license now and hold playback until the
+        keys are in (the engine pauses; media keeps downloading meanwhile)."""
+        drm_session = self._drm
+        assert drm_session is not None
+        try:
+            task = drm_session.request(init)
+        except PlayerError as err:
+            self._drm_failed(err)
+            return
+        if task is None:
+            return
+        engine = self._need_engine()
+        if not self._keys_hold:
+            self._keys_hold = True
+            self._post(lambda now: engine.pause(now))
+        task.add_done_callback(lambda t: self._license_done(t))
+
+    def _license_done(self, task: asyncio.Task[None]) -> None:
+        if self._closed or task.cancelled():
+            return
+        err = task.exception()
+        if err is not None:
+            wrapped = (
+                err
+                if isinstance(err, PlayerError)
+                else PlayerError(Code.INTERNAL, f"getting a license failed: {err!r}")
+            )
+            self._drm_failed(wrapped)
+            return
+        drm_session = self._drm
+        if self._keys_hold and drm_session is not None and not drm_session.waiting:
+            self._keys_hold = False
+            if not self._paused:
+                engine = self._need_engine()
+                self._post(lambda now: engine.play(now))
+
+    async def _keys_for(self, chunk: MediaChunk, gen: int) -> bool:
+        """Give the sink the keys ``chunk`` needs; False when it must not be appended."""
+        drm_session = self._drm
+        assert drm_session is not None
+        try:
+            keys = await drm_session.keys_for(chunk)
+        except PlayerError as err:
+            self._drm_failed(err)
+            return False
+        if gen != self._feed_gen or self._stopped:
+            return False  # flushed (a seek) or failed while waiting for the keys
+        if keys:
+            try:
+                self._sink.set_keys(keys)
+            except PlayerError as err:
+                self._drm_failed(err)
+                return False
+        return True
+
+    def _drm_failed(self, error: PlayerError) -> None:
+        """A fatal DRM error: playback stops with it before any media it concerns."""
+        if self._stopped or self._closed or self._engine is None:
+            return
+        self.fail(error)
+
+    # -- the end ----------------------------------------------------------------------
+
+    def _sink_still_playing(self) -> bool:
+        ended = getattr(self._sink, "ended", None)
+        return isinstance(ended, bool) and not ended and self._sink.position() is not None
+
+    async def _end_when_played_out(self, ev: Ended) -> None:
+        """The engine reached the end within its gap tolerance: let a rendering sink show
+        its last frames (bounded) before reporting ``Ended`` and pausing it."""
+        engine = self._need_engine()
+        end = engine.position
+        position = self._sink.position()
+        remaining = max(0.0, end - position) if position is not None else 0.0
+        deadline = self._clock() + remaining + _END_GRACE_S
+        while self._clock() < deadline and not self._closed:
+            if getattr(self._sink, "ended", True):
+                break
+            await asyncio.sleep(_END_POLL_S)
+        if not self._closed:
+            self._dispatch(Ended(self._clock(), ev.position))
 
     # -- events -----------------------------------------------------------------------
 

@@ -1,11 +1,19 @@
 """``abrkit play URL``: headless real-time playback, stats at the end.
 
-Plays a DASH or HLS URL in real time without a window: media is decoded by the PyAV
-decode path (``--no-decode`` discards it instead) and the session's stats are printed
-when playback ends, when ``--for SECONDS`` have passed, or on Ctrl-C. With ``--json`` the
-output is the stats record of ``docs/ARCHITECTURE.md`` (``time_to_first_frame_s``,
-``rebuffer_count``, ``rebuffer_s``, ``switches``, ``avg_bitrate_kbps``, ``qoe_lin``,
-``bytes``, ``dropped_frames``, ``errors``, ...).
+Plays a DASH or HLS URL in real time without a window: video and audio are decoded by
+the PyAV decode path, audio into a silent device that plays in real time, so its clock
+leads as a sound card's would (``--no-decode`` discards media instead); ``frames_decoded``,
+``dropped_frames`` and ``time_to_first_frame_s`` are then those of real frames. The
+session's stats are printed when playback ends, when ``--for SECONDS`` have passed, or on
+Ctrl-C. With ``--json`` the output is the stats record of ``docs/ARCHITECTURE.md``
+(``time_to_first_frame_s``, ``rebuffer_count``, ``rebuffer_s``, ``switches``,
+``avg_bitrate_kbps``, ``qoe_lin``, ``bytes``, ``dropped_frames``, ``errors``, ...).
+
+Protected content gets its keys through the Player's DRM (a ClearKey license from the
+server the manifest names, or ``--license-url``). A fatal playback error (a refused
+license, a server that is down, a wrong key, a missing segment) ends the command through
+``abrkit``'s error path: ``{"error": {"category", "code", "name", "message"}}`` with
+``--json`` (plain words otherwise, after the stats) and exit status 2.
 """
 
 from __future__ import annotations
@@ -49,6 +57,16 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-height", type=int, default=None, help="never pick taller rungs")
     p.add_argument("--audio", default=None, help="preferred audio language")
     p.add_argument("--quiet", action="store_true", help="no event lines, only the stats")
+    p.add_argument(
+        "--license-url",
+        default=None,
+        help="license server URL for protected content (overrides the manifest's)",
+    )
+    p.add_argument(
+        "--key-system",
+        default=None,
+        help="EME key system for protected content (default: from the manifest, else ClearKey)",
+    )
 
 
 def _config(args: argparse.Namespace) -> PlayerConfig:
@@ -66,15 +84,23 @@ def _config(args: argparse.Namespace) -> PlayerConfig:
         prefs["audio_language"] = args.audio
     if prefs:
         data["preferences"] = prefs
+    drm: dict[str, Any] = {}
+    if args.license_url:
+        drm["license_url"] = args.license_url
+    if args.key_system:
+        drm["key_system"] = args.key_system
+    if drm:
+        data["drm"] = drm
     return PlayerConfig.from_dict(data)
 
 
 def _sink(no_decode: bool) -> MediaSink:
     if no_decode:
         return NullSink()
-    from player.decode import DecodingSink
+    from player.decode import DecodingSink, VirtualAudioOutput
 
-    return DecodingSink()
+    # Audio is decoded too and played into a silent real-time device: its clock leads.
+    return DecodingSink(audio_output=VirtualAudioOutput())
 
 
 def format_event(ev: PlayerEvent, t0: float) -> str | None:
@@ -119,7 +145,8 @@ def format_stats(stats: PlaybackStats) -> str:
     return "\n".join(lines)
 
 
-async def _play(args: argparse.Namespace) -> PlaybackStats:
+async def _play(args: argparse.Namespace) -> tuple[PlaybackStats, PlayerError | None]:
+    """Play; the stats, and the fatal error playback stopped on (if any)."""
     from player.player import Player
 
     if args.seconds is not None and not args.seconds > 0:
@@ -132,25 +159,29 @@ async def _play(args: argparse.Namespace) -> PlaybackStats:
         await player.load(args.url, start=args.start)
         if args.quality is not None:
             player.select_quality(args.quality)
+        fatal: PlayerError | None = None
         try:
             await player.wait_ended(timeout=args.seconds)
         except TimeoutError:
             pass  # --for elapsed: stop here
-        except PlayerError:
-            pass  # a fatal playback error: it is in stats.errors, printed below
-        return player.stats
+        except PlayerError as err:
+            fatal = err
+        return player.stats, fatal
     finally:
         await player.close()
 
 
 def _run(args: argparse.Namespace) -> int:
-    stats = asyncio.run(_play(args))
+    stats, fatal = asyncio.run(_play(args))
+    if fatal is not None:
+        if not args.json:
+            print(format_stats(stats))
+        raise fatal  # abrkit's error path: {"error": {...}} with --json, exit status 2
     if args.json:
         print(json.dumps(stats.to_json()))
     else:
         print(format_stats(stats))
-    fatal = [e for e in stats.errors if e.get("fatal")]
-    return 1 if fatal else 0
+    return 0
 
 
 def _main(args: argparse.Namespace) -> int:
