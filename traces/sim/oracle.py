@@ -373,24 +373,38 @@ def _prune(
         strict=True,
     )
     rungs = len(mbps)
-    smooth = [[abs(x - y) for y in mbps] for x in mbps]  # smooth[g][rung]
+    # For each rung, the other rungs nearest first (likeliest dominators), with the
+    # smoothing penalty between them.
+    near = [
+        sorted(((g, abs(mbps[g] - mbps[r])) for g in range(rungs)), key=lambda x: x[1])
+        for r in range(rungs)
+    ]
     kept: list[int] = []
     playing = [_Front() for _ in range(rungs)]
     ahead = [_Ahead() for _ in range(rungs)]
+    fds = [f.ds for f in playing]
+    fws = [f.ws for f in playing]
+    ads = [f.ds for f in ahead]
+    aqs = [f.qs for f in ahead]
+    right, left = bisect.bisect_right, bisect.bisect_left
     startup_best = [-math.inf] * rungs  # best QoE of a kept startup state per rung
     for t, phase, level, value, rung, pos in cand:
         if phase == _PLAYING:
             w = value + mu * level
             dominated = False
-            for g in range(rungs):
-                front = playing[g]
-                if front.ds and front.best(level) - smooth[g][rung] >= w:
-                    dominated = True
-                    break
-                more = ahead[g]
-                if more.ds and more.best(level) - smooth[g][rung] >= value:
-                    dominated = True
-                    break
+            for g, smooth in near[rung]:
+                ds = fds[g]
+                if ds:
+                    i = right(ds, level) - 1
+                    if i >= 0 and fws[g][i] - smooth >= w:
+                        dominated = True
+                        break
+                ds = ads[g]
+                if ds:
+                    i = left(ds, level)
+                    if i < len(ds) and aqs[g][i] - smooth >= value:
+                        dominated = True
+                        break
             if dominated:
                 continue
             playing[rung].add(level, w)
@@ -399,7 +413,7 @@ def _prune(
                 ahead[rung].add(level, value)
         else:
             # Startup states of one segment hold the same media: earlier and better wins.
-            if any(startup_best[g] - smooth[g][rung] >= value for g in range(rungs)):
+            if any(startup_best[g] - smooth >= value for g, smooth in near[rung]):
                 continue
             startup_best[rung] = max(startup_best[rung], value)
         kept.append(pos)
