@@ -197,6 +197,13 @@ class Preferences:
         _check(self.max_height is None or self.max_height > 0, "preferences.max_height must be > 0")
 
 
+def _is_hex16(text: str) -> bool:
+    try:
+        return len(bytes.fromhex(text.replace("-", "").strip())) == 16
+    except ValueError:
+        return False
+
+
 @dataclass(frozen=True, slots=True)
 class DrmConfig:
     """How the Player gets content keys for protected media (Shaka's ``drm`` section).
@@ -205,13 +212,14 @@ class DrmConfig:
     ``"com.widevine.alpha"``, ...); None: the first system the manifest signals that has a
     server in ``servers``, else ClearKey when the manifest signals ClearKey, the common
     PSSH or nothing at all. ``license_url``: overrides every other license URL (``abrkit
-    play --license-url``). ``servers``: license URL per key system, used when the manifest
-    names none. ``headers``: added to every license request. ``clear_keys``: content keys
-    known up front (KID hex -> key hex, Shaka's ``drm.clearKeys``): no license is asked for
-    them. ``max_attempts`` / ``retry_delay_s`` / ``timeout_s``: license request retries
-    (Shaka's ``drm.retryParameters``: 2, 1 s doubling, 30 s). ``verify_keys``: before the
-    first media of each KID reaches a decoding sink, decode its first sample with the key
-    and refuse a key that does not decrypt it (``DECRYPTION_FAILED``) instead of showing
+    play --license-url``). ``servers``: license URL per key system, over the one the
+    manifest names (as in Shaka). ``headers``: added to every license request.
+    ``clear_keys``: content keys known up front (KID hex -> key hex, Shaka's
+    ``drm.clearKeys``): no license is asked for them. ``max_attempts`` /
+    ``retry_delay_s`` / ``timeout_s``: license request retries (Shaka's
+    ``drm.retryParameters``: 2, 1 s doubling, 30 s). ``verify_keys``: before the first
+    media of each KID reaches a decoding sink, decode its first sample with the key and
+    refuse a key that does not decrypt it (``DECRYPTION_FAILED``) instead of showing
     garbage frames (True).
     """
 
@@ -233,6 +241,11 @@ class DrmConfig:
                 isinstance(value, Mapping)
                 and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()),
                 f"drm.{name} must map strings to strings",
+            )
+        for kid, key in self.clear_keys.items():
+            _check(
+                _is_hex16(kid) and _is_hex16(key),
+                f"drm.clear_keys: {kid!r} is not a 16-byte KID with a 16-byte key (32 hex digits)",
             )
         _check(self.max_attempts >= 1, "drm.max_attempts must be >= 1")
         _check(self.retry_delay_s >= 0, "drm.retry_delay_s must be >= 0")

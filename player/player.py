@@ -29,7 +29,7 @@ import contextlib
 import importlib
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
@@ -216,9 +216,10 @@ class Player:
             manifest_parser=parser,
             initial_bandwidth_bps=seed,
         )
+        drm_session = self._make_drm(engine, offline=isinstance(url, Presentation))
         self._engine = engine
         self._done = loop.create_future()
-        self._drm = self._make_drm(engine, offline=isinstance(url, Presentation))
+        self._drm = drm_session
         for kind in (TrackKind.VIDEO, TrackKind.AUDIO, TrackKind.TEXT):
             self._feeder(kind)
         actions = engine.start(self._clock(), position=start, wall_time=time.time())
@@ -756,21 +757,23 @@ class Player:
     def _make_drm(self, engine: Engine, *, offline: bool) -> DrmSession:
         cfg = self.config.drm
         sink = self._sink
-        if cfg.clear_keys:
-            try:
-                sink.set_keys(dict(cfg.clear_keys))
-            except PlayerError as err:
-                raise PlayerError(Code.INVALID_CONFIG, f"drm.clear_keys: {err.message}") from None
-        held = getattr(sink, "keys", None)  # DecodingSink: keys the app already gave it
-        return DrmSession(
+
+        def sink_keys() -> Mapping[str, str]:
+            held = getattr(sink, "keys", None)  # DecodingSink: keys the app gave it
+            return held if isinstance(held, Mapping) else {}
+
+        session = DrmSession(  # checks drm.clear_keys (INVALID_CONFIG)
             cfg,
             lambda: engine.presentation,
             # NullSink decrypts nothing, so there is nothing to check its keys against.
             verify=not isinstance(sink, NullSink),
-            sink_keys=(lambda: held) if isinstance(held, dict) else None,
+            sink_keys=sink_keys,
             # An offline title's keys come from the store's persistent license.
             licenses=not offline,
         )
+        if session.keys:
+            sink.set_keys(session.keys)
+        return session
 
     def _want_keys(self, init: bytes) -> None:
         """An init segment arrived: start its license now and hold playback until the

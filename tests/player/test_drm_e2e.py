@@ -274,3 +274,51 @@ async def test_realtime_with_audio_shows_every_frame(cenc_title: PackageResult) 
     assert ttff is not None and first_frame_at is not None
     load_time = first_frame_at - ttff  # the Player measures from load(), on its clock
     assert t0 - 1e-6 <= load_time <= t1 + 1e-6
+
+
+async def test_clear_keys_need_no_license_and_are_checked_too(
+    cenc_title: PackageResult, clear_frames: list[tuple[float, str]]
+) -> None:
+    async with ShapedOrigin(cenc_title.dir) as origin:
+        url = origin.url + "manifest.mpd"
+        # The manifest's license URL leads nowhere: keys given up front need no license.
+        out = await _play(url, _config(clear_keys={KID: KEY}))
+        assert out.error is None and out.frames == clear_frames
+        # A wrong key from the app is refused like a wrong key from a license.
+        out = await _play(url, _config(clear_keys={KID: WRONG_KEY}))
+        assert out.error is not None and out.error.code is Code.DECRYPTION_FAILED
+        assert out.frames == [] and out.frames_decoded == 0
+
+
+def test_bad_drm_settings_are_invalid_config() -> None:
+    for bad in (
+        {"clear_keys": {"0123": KEY}},
+        {"clear_keys": {KID: "not hex"}},
+        {"max_attempts": 0},
+        {"servers": {"org.w3.clearkey": 5}},
+        {"no_such_setting": 1},
+    ):
+        with pytest.raises(PlayerError) as err:
+            PlayerConfig.from_dict({"drm": bad})
+        assert err.value.code is Code.INVALID_CONFIG, bad
+
+
+async def test_unknown_key_system_is_a_typed_error(cenc_title: PackageResult) -> None:
+    async with ShapedOrigin(cenc_title.dir) as origin:
+        out = await _play(origin.url + "manifest.mpd", _config(key_system="com.example.nope"))
+    assert out.error is not None and out.error.code is Code.UNSUPPORTED_KEY_SYSTEM
+    assert out.frames == []
+
+
+async def test_servers_per_key_system_and_request_headers(
+    cenc_title: PackageResult,
+) -> None:
+    async with ClearKeyLicenseServer({KID: KEY}) as server, ShapedOrigin(cenc_title.dir) as origin:
+        cfg = _config(
+            servers={"com.widevine.alpha": "http://127.0.0.1:9/wv", "org.w3.clearkey": server.url},
+            headers={"X-Custom-Data": "token-1"},
+        )
+        out = await _play(origin.url + "manifest.mpd", cfg, decode=False)
+    assert out.error is None
+    [request] = server.requests
+    assert request.status == 200 and request.headers.get("X-Custom-Data") == "token-1"

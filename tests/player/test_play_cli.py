@@ -25,7 +25,7 @@ from player.errors import Code
 from player.packager import PackageResult
 from traces.origin import ShapedOrigin
 
-from .test_drm_e2e import FRAMES, KID, KEY, OTHER_KID, WRONG_KEY, cenc_title
+from .test_drm_e2e import FRAMES, KEY, KID, OTHER_KID, WRONG_KEY, cenc_title
 
 __all__ = ["cenc_title"]  # the fixture, shared with the end-to-end tests
 
