@@ -13,9 +13,10 @@ import asyncio
 import contextlib
 import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from player.errors import Code, PlayerError
 from player.manifest import (
@@ -253,6 +254,32 @@ def _store_file(title_dir: Path, path: str, data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+async def _finish(write: Coroutine[Any, Any, str]) -> str:
+    """Await ``write`` (a file written in a thread) to its end even when cancelled.
+
+    A thread cannot be stopped: cancelling the wait would leave it writing after the
+    download has returned, and a file it completes would be on disk but not marked done,
+    so a resume would fetch it again. A cancellation is therefore delivered only once the
+    write is over, with the write's result kept so the caller marks it done first.
+    """
+    task = asyncio.ensure_future(write)
+    cancelled = False
+    while True:
+        try:
+            result = await asyncio.shield(task)
+            break
+        except asyncio.CancelledError:
+            if task.cancelled():
+                raise
+            cancelled = True
+    if cancelled:
+        # Re-deliver the cancellation at the caller's next await (after it marks done).
+        current = asyncio.current_task()
+        if current is not None:
+            current.cancel()
+    return result
+
+
 async def transfer(
     db: Database,
     title_id: str,
@@ -268,8 +295,9 @@ async def transfer(
 
     Each file is written durably before its row is marked done; the first error stops
     every worker and is raised (a full disk is ``DISK_FULL``); what was done stays done.
-    Rows sharing a path (the same resource named twice) are fetched once. Returns the
-    updated rows.
+    Rows sharing a path (the same resource named twice) are fetched once. Cancelled or
+    failing, it returns only once no worker and no file write is left running, and a file
+    a write completed is marked done. Returns the updated rows.
     """
     state = {r.seq: r for r in all_rows}
     queue: list[SegmentRow] = []
@@ -300,7 +328,7 @@ async def transfer(
             rtype = RequestType.INIT_SEGMENT if row.kind == "init" else RequestType.SEGMENT
             result = await fetcher.fetch(urls, byte_range=_byte_range(row), request_type=rtype)
             data = result.data
-            sha = await asyncio.to_thread(_store_file, title_dir, row.path, data)
+            sha = await _finish(asyncio.to_thread(_store_file, title_dir, row.path, data))
             same = [r for r in state.values() if r.path == row.path and not r.done]
             updated = [replace(r, size=len(data), sha256=sha, done=True) for r in same]
             db.put_many(updated)
