@@ -100,8 +100,8 @@ class Trace:
         ends = np.append(s[1:], self.duration)
         with np.errstate(over="ignore"):  # an overflow is refused just below, not warned
             cum = np.concatenate(([0.0], np.cumsum(r * (ends - s))))
-        if cum[-1] <= 0:
-            raise _invalid(f"trace {name!r} delivers nothing (every rate is 0)", name)
+        if not cum[-1] >= 1.0:  # not even a bit per loop: a transfer would never end
+            raise _invalid(f"trace {name!r} delivers nothing (under one bit per loop)", name)
         if not math.isfinite(cum[-1]):  # finite rates x durations can still overflow
             raise _invalid(f"trace {name!r} delivers more bits than a float holds", name)
         for arr in (s, r, lat, cum):
