@@ -103,7 +103,9 @@ class DrmSession:
 
         A malformed ``tenc``/``pssh`` is ``PlayerError(INIT_DATA_INVALID / PSSH_INVALID)``.
         """
-        if not init:
+        if not init or (b"encv" not in init and b"enca" not in init):
+            # No protected sample entry: clear media, whatever else may be wrong with it
+            # (the decode path judges a damaged init segment, not DRM).
             return ()
         kids = self._kids.get(init)
         if kids is None:

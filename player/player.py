@@ -821,6 +821,9 @@ class Player:
         except PlayerError as err:
             self._drm_failed(err)
             return False
+        except Exception as exc:  # a bug must stop playback visibly, not kill the feeder
+            self._drm_failed(PlayerError(Code.INTERNAL, f"getting content keys failed: {exc!r}"))
+            return False
         if gen != self._feed_gen or self._stopped:
             return False  # flushed (a seek) or failed while waiting for the keys
         if keys:
