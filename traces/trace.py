@@ -100,8 +100,8 @@ class Trace:
         ends = np.append(s[1:], self.duration)
         with np.errstate(over="ignore"):  # an overflow is refused just below, not warned
             cum = np.concatenate(([0.0], np.cumsum(r * (ends - s))))
-        if not cum[-1] >= 1.0:  # not even a bit per loop: a transfer would never end
-            raise _invalid(f"trace {name!r} delivers nothing (under one bit per loop)", name)
+        if cum[-1] <= 0:
+            raise _invalid(f"trace {name!r} delivers nothing (every rate is 0)", name)
         if not math.isfinite(cum[-1]):  # finite rates x durations can still overflow
             raise _invalid(f"trace {name!r} delivers more bits than a float holds", name)
         for arr in (s, r, lat, cum):
@@ -253,7 +253,14 @@ class Trace:
         if bits <= 0:
             return 0.0
         total = self._cum_list[-1]
-        loops = math.floor(bits / total)
+        ratio = bits / total
+        if not math.isfinite(ratio):  # a vanishingly slow trace: no finite time delivers
+            raise _invalid(
+                f"trace {self.name!r} is too slow to deliver {bits:g} bits "
+                f"({total:g} bits per loop)",
+                self.name,
+            )
+        loops = math.floor(ratio)
         rem = bits - loops * total
         if rem <= 0:  # exactly a whole number of loops: it ended inside the previous one
             loops -= 1

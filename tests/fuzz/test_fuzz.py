@@ -97,7 +97,7 @@ FINDINGS: list[tuple[str, bytes]] = [
     # An empty sidx box (size 0: "to the end") read its version byte past the end
     # (player/manifest/_sidx.py); atheris found it.
     ("sidx", bytes.fromhex("0000000073696478")),
-    # A trace of 1e-304 bit/s was accepted, then time_to_deliver overflowed (traces/trace.py).
+    # A trace of 1e-304 bit/s: time_to_deliver overflowed; now TRACE_INVALID (traces/trace.py).
     ("trace-two-column", b"0\t1e-310"),
 ]
 
