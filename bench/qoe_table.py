@@ -21,6 +21,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from _figures import figure, print_json
+
 from traces import trace_files
 from traces.sim import load_video
 from traces.sim.replay import NamedTrace
@@ -35,6 +37,7 @@ def main() -> int:
     ap.add_argument("--limit", type=int, default=0, help="traces per dataset (0: all)")
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--no-oracle", action="store_true")
+    ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = ap.parse_args()
     traces = []
     for ds in DATASETS:
@@ -87,6 +90,29 @@ def main() -> int:
         for name, passed in checks:
             ok &= passed
             print(f"{ds:20} {name:34} {'yes' if passed else 'NO'}")
+    if args.json:
+        how = (
+            f"mean QoE_lin per session, pensieve model, EnvivioDash3 (48 x 4 s), "
+            f"{', '.join(f'{counts[ds]} {ds}' for ds in DATASETS)} traces, through the "
+            "engine-driven simulator; (x%) = fraction of the oracle's optimum"
+        )
+        figs = []
+        for policy in POLICIES:
+            cells = []
+            for ds in DATASETS:
+                m = mean(ds, policy)
+                cells.append(f"{ds} {m:.2f}" + (f" ({m / bound[ds]:.0%})" if bound else ""))
+            figs.append(figure(f"QoE_lin, {policy}", " / ".join(cells), "", how))
+        if bound:
+            figs.append(
+                figure(
+                    "QoE_lin, oracle (optimum)",
+                    " / ".join(f"{ds} {bound[ds]:.2f}" for ds in DATASETS),
+                    "",
+                    how,
+                )
+            )
+        print_json(__file__, figs, ok=ok)
     return 0 if ok else 1
 
 
