@@ -85,7 +85,10 @@ def _decode_video(path: Path) -> Iterator[av.VideoFrame]:
     container = _open(path)
     try:
         stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        # Slice threads only: a frame-threaded decoder abandoned mid-stream (the
+        # caller stops once it has enough frames) can deadlock in
+        # avcodec_free_context while its worker threads wait for input.
+        stream.thread_type = "SLICE"
         yield from container.decode(stream)
     except av.FFmpegError as exc:
         raise PlayerError(Code.SOURCE_UNREADABLE, f"cannot decode {path}: {exc}") from exc
