@@ -360,6 +360,8 @@ class MediaKeySession:
         self._expiration: float | None = None
         self._listeners: dict[str, list[EventListener]] = {t: [] for t in EVENT_TYPES}
         self._timers: list[asyncio.TimerHandle] = []
+        self._renewal_timer: asyncio.TimerHandle | None = None
+        self._renewal_interval: float | None = None
         self._closed_event = asyncio.Event()
 
     # -- events ---------------------------------------------------------------------
@@ -617,11 +619,26 @@ class MediaKeySession:
                 loop.call_later(delay, lambda: self._refresh(self.media_keys.clock()))
             )
         if result.renewal_interval_s:
-            self._timers.append(loop.call_later(result.renewal_interval_s, self._renew))
+            self._arm_renewal(loop, result.renewal_interval_s)
+
+    def _arm_renewal(self, loop: asyncio.AbstractEventLoop, interval: float) -> None:
+        # One renewal timer at a time: an answered renewal re-arms it from the answer; one
+        # that got no answer (the server was down) is tried again an interval later
+        # instead of ending renewals for the rest of the session.
+        old = self._renewal_timer
+        if old is not None:
+            old.cancel()
+            if old in self._timers:
+                self._timers.remove(old)
+        self._renewal_interval = interval
+        self._renewal_timer = loop.call_later(interval, self._renew)
+        self._timers.append(self._renewal_timer)
 
     def _renew(self) -> None:
         if self._state != "active":
             return
+        if self._renewal_interval:
+            self._arm_renewal(asyncio.get_running_loop(), self._renewal_interval)
         try:
             message = self._cdm_session().renewal_message()
         except DrmError:

@@ -1,13 +1,21 @@
 """Chaos in DRM: the ClearKey license server is down at start and at renewal.
 
-Licenses are acquired by the offline store (the streaming Player takes keys from its app
-and fetches no license itself), so the scenarios run there, with a real ClearKey license
-server on loopback and the encrypted test title (``cenc``, the ladder of ``tiny_title``):
+A real ClearKey license server on loopback, the encrypted test title (``cenc``, the
+ladder of ``tiny_title``) served by the shaped origin, real decryption and decoding.
 
-- down at start: the download stops with the one typed error,
-  ``PlayerError(DRM, LICENSE_SERVER_UNREACHABLE)``, before any media is fetched, and the
-  title resumes to completion once the server is back; it then plays with real
-  decryption and decoding;
+Streaming (the Player gets its own license, ``player.drm_session``):
+
+- down at start and for good: playback stops with the one typed error,
+  ``PlayerError(DRM, LICENSE_SERVER_UNREACHABLE)``, and not one frame is shown;
+- down at start but back within the license retries: playback completes, every frame;
+- down at renewal (the license asks for renewal every 2 s): playback goes on with the
+  keys it holds and completes, and renewals resume once the server is back (a renewal
+  that got no answer is tried again an interval later: ``drm.eme``).
+
+Offline (the store gets a persistent license):
+
+- down at start: the download stops with ``LICENSE_SERVER_UNREACHABLE`` before any media
+  is fetched, and the title resumes to completion once the server is back, then plays;
 - down at renewal: renewing fails with the same typed error and changes nothing: the
   stored license and files are intact and the title still plays; renewing later works.
 """
@@ -22,14 +30,15 @@ import pytest
 
 from drm import ClearKeyLicenseServer, LicensePolicy
 from player.decode import CallbackVideoOutput, DecodingSink, VideoFrame
-from player.engine import Ended
+from player.engine import Ended, Error
 from player.errors import Category, Code, PlayerError
 from player.offline import OfflineStore
 from player.packager import ClearKeyEncryption, PackageResult, package
 from player.player import Player
-from tests.chaos._harness import config
+from tests.chaos._harness import Run, config, play_through
 from tests.chaos._timewarp import run_warped
 from tests.conftest import TINY_LADDER, cached_title
+from traces.origin import ShapedOrigin
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -96,8 +105,6 @@ def _server() -> ClearKeyLicenseServer:
 
 def test_license_server_down_at_start(cenc_title: PackageResult, tmp_path: Path) -> None:
     async def scenario() -> None:
-        from traces.origin import ShapedOrigin
-
         async with _server() as licenses, ShapedOrigin(cenc_title.dir) as origin:
             await licenses.go_down()  # nothing listens on its port
             url = origin.url + "manifest.mpd"
@@ -128,8 +135,6 @@ def test_license_server_down_at_start(cenc_title: PackageResult, tmp_path: Path)
 
 def test_license_server_down_at_renewal(cenc_title: PackageResult, tmp_path: Path) -> None:
     async def scenario() -> None:
-        from traces.origin import ShapedOrigin
-
         async with _server() as licenses, ShapedOrigin(cenc_title.dir) as origin:
             url = origin.url + "manifest.mpd"
             with OfflineStore(
@@ -162,3 +167,93 @@ def test_license_server_down_at_renewal(cenc_title: PackageResult, tmp_path: Pat
                 assert ended and frames > 100
 
     run_warped(scenario(), TIME_SCALE, wall_timeout=150)
+
+
+# -- streaming --------------------------------------------------------------------------
+
+FRAMES = 250  # 10 s at 25 fps
+
+
+async def _stream(
+    title: PackageResult, server: ClearKeyLicenseServer, during: object = None
+) -> tuple[Run, int]:
+    """Play the encrypted title through the Player with a decoding sink; (run, frames)."""
+    loop = asyncio.get_running_loop()
+    frames: list[float] = []
+    # Frames are shown at their times on the warped clock (144p decodes far faster).
+    sink = DecodingSink(CallbackVideoOutput(lambda f: frames.append(f.pts)), now=loop.time)
+    cfg = config(preferences={"max_height": 144}, drm={"license_url": server.url})
+    async with ShapedOrigin(title.dir, clock=loop.time) as origin:
+        run = await play_through(
+            origin.url + "manifest.mpd",
+            cfg,
+            timeout=300,
+            sink=sink,
+            during=during,  # type: ignore[arg-type]
+        )
+    return run, len(frames)
+
+
+def test_stream_license_server_down_for_good(cenc_title: PackageResult) -> None:
+    async def scenario() -> tuple[Run, int]:
+        async with _server() as licenses:
+            await licenses.go_down()
+            return await _stream(cenc_title, licenses)
+
+    run, frames = run_warped(scenario(), TIME_SCALE, wall_timeout=120)
+    assert run.error is not None and run.error.code is Code.LICENSE_SERVER_UNREACHABLE
+    assert run.error.category is Category.DRM
+    fatal = [e for e in run.of(Error) if isinstance(e, Error) and e.fatal]
+    assert len(fatal) == 1 and fatal[0].error is run.error
+    assert not run.of(Ended) and frames == 0
+
+
+def test_stream_license_server_down_at_start_then_back(cenc_title: PackageResult) -> None:
+    async def scenario() -> tuple[Run, int, int]:
+        async with _server() as licenses:
+            await licenses.go_down()
+            loop = asyncio.get_running_loop()
+            # Back before the second license attempt (1 s after the first).
+            back = loop.call_later(0.4, lambda: loop.create_task(licenses.come_up()))
+            try:
+                run, frames = await _stream(cenc_title, licenses)
+            finally:
+                back.cancel()
+            return run, frames, len(licenses.requests)
+
+    run, frames, requests = run_warped(scenario(), TIME_SCALE, wall_timeout=120)
+    assert run.error is None and run.of(Ended)
+    assert run.stats is not None and frames + run.stats.dropped_frames == FRAMES
+    assert frames >= 0.9 * FRAMES
+    assert requests >= 1
+    assert run.position == pytest.approx(10.0, abs=0.5)
+
+
+def test_stream_license_server_down_at_renewal(cenc_title: PackageResult) -> None:
+    policy = LicensePolicy(license_duration_s=30 * DAY, renewal_interval_s=2.0)
+
+    async def scenario() -> tuple[Run, int, list[int]]:
+        async with ClearKeyLicenseServer({KID: KEY}, policy) as licenses:
+            counts: list[int] = []
+
+            async def outage(run: Run) -> None:
+                while not licenses.requests:  # the first license is in
+                    await asyncio.sleep(0.05)
+                await licenses.go_down()  # the renewals at 2 and 4 s find nobody
+                counts.append(len(licenses.requests))
+                await asyncio.sleep(4.5)
+                await licenses.come_up()
+                counts.append(len(licenses.requests))
+
+            run, frames = await _stream(cenc_title, licenses, during=outage)
+            counts.append(len(licenses.requests))
+            return run, frames, counts
+
+    run, frames, counts = run_warped(scenario(), TIME_SCALE, wall_timeout=120)
+    assert run.error is None and run.of(Ended), run.error
+    assert not [e for e in run.of(Error) if isinstance(e, Error) and e.fatal]
+    # Every frame decrypted with the keys held through the outage (shown, or dropped late).
+    assert run.stats is not None and frames + run.stats.dropped_frames == FRAMES
+    assert frames >= 0.9 * FRAMES
+    assert counts[0] == counts[1] == 1, "nothing reached the server while it was down"
+    assert counts[2] > counts[1], "renewals resumed once the server was back"
