@@ -128,3 +128,19 @@ def test_oracle_bounds_policies_on_a_real_trace() -> None:
     replayed = sim.run(trace, ScriptedPolicy(best.qualities)).summary.qoe_lin
     assert replayed <= best.qoe + 1e-6
     assert best.qualities[0] == 1  # Pensieve's first chunk
+
+
+def test_oracle_refuses_what_it_cannot_model() -> None:
+    from player.errors import PlayerError
+
+    video = VideoDescription(
+        "v", (300_000, 900_000), (2.0,) * 3, ((75_000, 225_000),) * 3, (900, 900)
+    )
+    trace = Trace.constant(1e6)
+    noisy = get_model("default").with_options(noise=0.2)
+    with pytest.raises(PlayerError) as info:
+        oracle(video, trace, noisy)
+    assert info.value.code == 7002
+    # Without init segments (or without noise) it is fine.
+    assert oracle(video, trace, noisy.with_options(init_segments=False)).qoe > 0
+    assert oracle(video, trace, "default").qoe > 0

@@ -195,3 +195,16 @@ def test_sabre_replay_matches_plain_recomputation(policy: str) -> None:
         # The engine wakes 1 us after the buffer drops under its goal (its time
         # tolerance); over a session those microseconds add up to well under 0.1 ms.
         _compare(session, expected, tol=1e-4)
+
+
+def test_a_link_too_slow_for_the_title_is_a_typed_error() -> None:
+    from player.errors import PlayerError
+    from traces.trace import Trace
+
+    video = load_video("bbb.json").truncated(10)
+    model = get_model("sabre").with_options(max_session_s=600.0)
+    trace = Trace.from_periods([1.0, 100.0], [1_000.0, 0.0], name="dial-up")
+    with pytest.raises(PlayerError) as info:
+        Simulator(video, model).run(trace, "bola")
+    assert info.value.code == 7002
+    assert "did not end" in info.value.message

@@ -90,6 +90,14 @@ class _Dynamics:
                 Code.INVALID_ARGUMENT,
                 "the oracle needs a fixed round trip when latency pauses the trace",
             )
+        if model.noise > 0 and model.init_segments and video.init_sizes is not None:
+            # The link draws one noise factor per request, init segments included; which
+            # factor a segment gets would then depend on the plan.
+            raise PlayerError(
+                Code.INVALID_ARGUMENT,
+                "the oracle cannot model link noise together with init segments; use a "
+                "model without one of them",
+            )
         self.video = video
         self.model = model
         self.trace = model.trace_for(trace)
