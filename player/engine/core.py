@@ -70,7 +70,7 @@ from player.engine.events import (
 )
 from player.engine.selection import Selection, language_matches, select_track
 from player.errors import Code, PlayerError
-from player.manifest import HlsPlaylistIndex, reload_media_playlist
+from player.manifest import HlsPlaylistIndex, reload_media_playlist, settle_hls_master
 from player.manifest.model import (
     IndexRequest,
     InitSegment,
@@ -1447,6 +1447,9 @@ class Engine:
         ts.attempts = 0
         ts.indexes[req.quality] = idx
         ts.sizes_seg = None
+        if isinstance(idx, HlsPlaylistIndex):
+            # An HLS master leaves duration and liveness to its media playlists.
+            settle_hls_master(self._pres, (x for t in self._tracks for x in t.indexes))
         if self._index_live(idx):
             if not self._live:
                 # An HLS master says nothing about live; its media playlists do.

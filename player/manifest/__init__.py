@@ -1,7 +1,7 @@
 """The manifest model and the DASH/HLS parsers that fill it."""
 
 from player.manifest._hls import HlsPlaylistIndex, HlsPlaylistInfo
-from player.manifest._loading import LazyIndex, load_indexes, pending_requests
+from player.manifest._loading import LazyIndex, load_indexes, pending_requests, settle_hls_master
 from player.manifest._parse import (
     MAX_MANIFEST_BYTES,
     detect_format,
@@ -63,4 +63,5 @@ __all__ = [
     "pending_requests",
     "refresh_presentation",
     "reload_media_playlist",
+    "settle_hls_master",
 ]

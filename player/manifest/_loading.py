@@ -8,7 +8,7 @@ playlists indexes that load their media playlist on first use (:class:`LazyIndex
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from player.errors import Code, PlayerError
 from player.manifest.model import (
@@ -145,16 +145,37 @@ def load_indexes(
                     for cp in rep.index.info.protection:
                         if cp not in track.protection:
                             track.protection = (*track.protection, cp)
-    if presentation.format == "hls" and loaded_hls and presentation.extra.get("hls_master"):
-        presentation.is_live = any(ix.info.is_live for ix in loaded_hls)
-        if presentation.is_live:
-            targets = [ix.info.target_duration for ix in loaded_hls if ix.info.target_duration]
-            parts = [ix.info.part_target for ix in loaded_hls if ix.info.part_target]
-            presentation.live = LiveInfo(
-                target_duration=max(targets) if targets else None,
-                part_target=min(parts) if parts else None,
-            )
-        else:
-            presentation.duration = max(ix.total_duration for ix in loaded_hls)
-            presentation.periods[0].duration = presentation.duration
+    settle_hls_master(presentation, loaded_hls)
     return errors
+
+
+def settle_hls_master(presentation: Presentation, indexes: Iterable[object]) -> bool:
+    """Fill in what an HLS master playlist leaves to its media playlists.
+
+    A master says nothing about liveness or duration; its media playlists do. Given the
+    media playlists resolved so far (``indexes``; anything that is not a loaded HLS
+    playlist is ignored), this sets ``is_live``, ``live`` (target and part durations) or,
+    on demand, ``duration`` and the period's duration (the longest playlist). Every path
+    that resolves playlists calls it: :func:`load_indexes`, the streaming engine, the
+    offline store. A presentation that is not an HLS master is left as parsed. Returns
+    whether anything was set.
+    """
+    from player.manifest._hls import HlsPlaylistIndex
+
+    if presentation.format != "hls" or not presentation.extra.get("hls_master"):
+        return False
+    loaded = [ix for ix in indexes if isinstance(ix, HlsPlaylistIndex)]
+    if not loaded:
+        return False
+    presentation.is_live = any(ix.info.is_live for ix in loaded)
+    if presentation.is_live:
+        targets = [ix.info.target_duration for ix in loaded if ix.info.target_duration]
+        parts = [ix.info.part_target for ix in loaded if ix.info.part_target]
+        presentation.live = LiveInfo(
+            target_duration=max(targets) if targets else None,
+            part_target=min(parts) if parts else None,
+        )
+    else:
+        presentation.duration = max(ix.total_duration for ix in loaded)
+        presentation.periods[0].duration = presentation.duration
+    return True

@@ -41,7 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from drm import DrmError, LicenseTransport, read_protection_info
 from player.errors import Code, PlayerError
-from player.manifest import Presentation, parse_manifest
+from player.manifest import Presentation, parse_manifest, settle_hls_master
 from player.manifest.model import IndexRequest
 from player.net import Fetcher, NetworkConfig, RequestType
 from player.offline import licenses
@@ -459,20 +459,7 @@ class OfflineStore:
                 elif rep.index is not None and not hasattr(rep.index, "by_number"):
                     raise PlayerError(Code.UNSUPPORTED_FEATURE, f"cannot list {rep.id!r}")
         # Index loading may settle an HLS title's duration and liveness.
-        if presentation.format == "hls":
-            from player.manifest import HlsPlaylistIndex
-
-            loaded = [
-                rep.index
-                for reps in chosen.values()
-                for _key, rep in reps
-                if isinstance(rep.index, HlsPlaylistIndex)
-            ]
-            if loaded:
-                presentation.is_live = any(ix.info.is_live for ix in loaded)
-                if not presentation.is_live:
-                    presentation.duration = max(ix.total_duration for ix in loaded)
-                    presentation.periods[0].duration = presentation.duration
+        settle_hls_master(presentation, (rep.index for reps in chosen.values() for _, rep in reps))
 
     def _verified(self, title_id: str, title_dir: Path) -> builtins.list[SegmentRow]:
         """The title's rows; a done file that is missing or of the wrong size is undone
