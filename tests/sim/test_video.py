@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 import abr.policies  # noqa: F401  (registers the policies)
@@ -80,3 +82,16 @@ def test_simulating_a_packaged_title_fetches_its_init_segments(tiny_title: Packa
     # The init segments cost time: the same rungs arrive later with them.
     assert with_inits.qualities == bare.qualities
     assert with_inits.segments[0].complete_s > bare.segments[0].complete_s
+
+
+def test_own_json_round_trip(tmp_path: Path) -> None:
+    import json
+
+    video = load_video("bbb.json", chunks=7)
+    path = tmp_path / "v.json"
+    path.write_text(json.dumps(video.to_json()))
+    again = load_video(path)
+    assert again.sizes == video.sizes
+    assert again.bitrates_bps == video.bitrates_bps
+    assert again.segment_durations == video.segment_durations
+    assert load_video("pensieve-envivio-sizes.json", chunks=49).n_segments == 49
