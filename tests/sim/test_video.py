@@ -95,3 +95,18 @@ def test_own_json_round_trip(tmp_path: Path) -> None:
     assert again.bitrates_bps == video.bitrates_bps
     assert again.segment_durations == video.segment_durations
     assert load_video("pensieve-envivio-sizes.json", chunks=49).n_segments == 49
+
+
+async def test_single_file_title_sizes_come_from_the_sidx(bbb_clip: Path) -> None:
+    from tests.manifest.test_roundtrip import _title
+
+    title = _title(bbb_clip, "single")
+    rungs = sorted(title.rungs, key=lambda r: r.bandwidth)
+    sizes = [[r.segment_sizes[k] for r in rungs] for k in range(len(rungs[0].segment_sizes))]
+    assert all(r.byte_ranges for r in rungs)  # one media file per rung, indexed by a sidx
+    on_disk = load_video(title.mpd)
+    assert [list(r) for r in on_disk.sizes] == sizes
+    async with ShapedOrigin(title.dir) as origin:
+        over_http = await load_manifest_video_async(origin.url + title.mpd.name)
+    assert [list(r) for r in over_http.sizes] == sizes
+    assert over_http.init_sizes == on_disk.init_sizes
