@@ -13,7 +13,7 @@ from traces.trace import Trace
 
 @settings(max_examples=60, deadline=None)
 @given(
-    rates=st.lists(st.floats(0.0, 5e6), min_size=1, max_size=8),
+    rates=st.lists(st.just(0.0) | st.floats(1e3, 5e6), min_size=1, max_size=8),
     nbytes=st.integers(1, 3_000_000),
     start=st.floats(0.0, 100.0),
     rtt=st.sampled_from([0.0, 0.08, 0.3]),

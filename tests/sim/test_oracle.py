@@ -46,7 +46,7 @@ MODELS = _models()
 def traces(draw: st.DrawFn, max_pieces: int = 8) -> Trace:
     n = draw(st.integers(1, max_pieces))
     durations = [draw(st.floats(0.3, 6.0)) for _ in range(n)]
-    rates = [draw(st.floats(0.0, 4e6)) for _ in range(n)]
+    rates = [draw(st.just(0.0) | st.floats(1e3, 4e6)) for _ in range(n)]
     if max(rates[-1:]) < 2e5:
         rates[-1] = 2e5  # a link that delivers something, also as Pensieve reads it
     latency = draw(st.sampled_from([0.0, 0.05, 0.3]))

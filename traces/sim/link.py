@@ -118,7 +118,9 @@ class Link:
         """Issue a request for ``nbytes`` at session time ``t``; its timing."""
         if not (nbytes >= 0 and math.isfinite(nbytes)):
             raise PlayerError(Code.INVALID_ARGUMENT, f"cannot transfer {nbytes} bytes")
-        lat = self.latency_at(t)
+        lat = self.rtt_s
+        if lat is None:
+            lat = self.trace.latency_at(self.offset_s + t - self._lat_paid)
         scale = self._scale
         if self._rng is not None:
             scale /= float(self._rng.uniform(1.0 - self.noise, 1.0 + self.noise))
