@@ -287,7 +287,7 @@ class Player:
         if self._keys_hold and not self._closed:
             self._need_engine()
             return  # playback starts when the keys arrive
-        self._command(lambda now: self._need_engine().play(now))
+        self._command(self._resume)
 
     def pause(self) -> None:
         """Pause; buffering goes on up to the goal."""
@@ -470,6 +470,15 @@ class Player:
         # Run now so bad arguments raise to the caller; the loop picks up the new wake.
         self._carry_out(fn(self._clock()))
         self._inbox.put_nowait(None)
+
+    def _resume(self, now: float) -> list[Action]:
+        engine = self._need_engine()
+        actions = engine.play(now)
+        if engine.state is EngineState.PLAYING:
+            # Un-pausing sends no PlaybackStarted/Resumed/Seeked, the events that
+            # otherwise start the sink's clock: start it here.
+            self._sink.set_playing(True)
+        return actions
 
     def _post(self, fn: Callable[[float], list[Action]]) -> None:
         if not self._closed:
@@ -809,8 +818,7 @@ class Player:
         if self._keys_hold and drm_session is not None and not drm_session.waiting:
             self._keys_hold = False
             if not self._paused:
-                engine = self._need_engine()
-                self._post(lambda now: engine.play(now))
+                self._post(self._resume)
 
     async def _keys_for(self, chunk: MediaChunk, gen: int) -> bool:
         """Give the sink the keys ``chunk`` needs; False when it must not be appended."""

@@ -393,10 +393,6 @@ class PlaybackSession(QObject):
             p.pause()
         else:
             p.play()
-            # Player.play() restarts the engine's playhead but leaves the sink's clock
-            # to the next Resumed/Seeked event, which a plain un-pause never sends.
-            if p.state is EngineState.PLAYING and self._sink is not None:
-                self._sink.set_playing(True)
         self._emit_snapshot()
 
     def _seek_from(self, p: Player, delta: float) -> None:
