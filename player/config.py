@@ -66,6 +66,11 @@ class StreamingConfig:
     the buffer ahead outlasts the next backoff, so an outage shorter than the buffer is
     ridden out; the error is fatal only once waiting longer would stall (ExoPlayer's
     behaviour; True).
+    ``manual_switch_margin_s``: on a manual rung choice (``select_quality(q)``), media
+    buffered beyond the segment playing and this margin is dropped and fetched again at
+    the chosen rung, so the choice shows within about a segment (Shaka's clearBuffer with
+    a safe margin; 1 s). None keeps the buffer (the choice shows once it has played out).
+    Going back to ABR never drops anything.
     """
 
     max_attempts: int = 4
@@ -78,6 +83,7 @@ class StreamingConfig:
     abandon: bool = True
     audio_switch_margin_s: float = 2.0
     retry_while_buffered: bool = True
+    manual_switch_margin_s: float | None = 1.0
 
     def __post_init__(self) -> None:
         _check(self.max_attempts >= 1, "streaming.max_attempts must be >= 1")
@@ -89,6 +95,10 @@ class StreamingConfig:
             "streaming.live_delay_s must be >= 0",
         )
         _check(self.audio_switch_margin_s >= 0, "streaming.audio_switch_margin_s must be >= 0")
+        _check(
+            self.manual_switch_margin_s is None or self.manual_switch_margin_s >= 0,
+            "streaming.manual_switch_margin_s must be >= 0",
+        )
 
 
 @dataclass(frozen=True, slots=True)

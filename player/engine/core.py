@@ -711,8 +711,14 @@ class Engine:
     def select_quality(
         self, quality: int | None, now: float, *, track: TrackKind = TrackKind.VIDEO
     ) -> list[Action]:
-        """Fix the rung of a track (None: back to ABR). Takes effect at the next segment
-        boundary; nothing buffered is thrown away."""
+        """Fix the rung of a track (None: back to ABR).
+
+        A fixed rung shows within about a segment: what is buffered at other rungs beyond
+        the segment playing and ``streaming.manual_switch_margin_s`` is dropped (a
+        :class:`Flush` at the playhead re-feeds the sink from what is kept) and fetched
+        again at that rung; a download at another rung is aborted. Going back to ABR
+        (None), or a margin of None, keeps the buffer: the change then takes effect at
+        the next segment fetched."""
         ts = self._track(track)
         if ts is None:
             raise PlayerError(Code.INVALID_ARGUMENT, f"no {track} track is playing")
@@ -728,8 +734,46 @@ class Engine:
         if not self._accepting(now):
             return out
         self._advance(now, out)
+        if quality is not None:
+            self._replace_ahead(ts, quality, now, out)
         self._after(now, out)
         return out
+
+    def _replace_ahead(self, ts: _Track, q: int, now: float, out: list[Action]) -> None:
+        """Drop what ``ts`` holds at rungs other than ``q`` past the safe margin, so a
+        manual choice is not hidden behind a whole buffer of the old rung."""
+        margin = self._streaming.manual_switch_margin_s
+        if margin is None or ts.kind is TrackKind.TEXT:
+            return
+        pos = self._pos
+        tol = self._tol
+        # Keep the segment playing and any starting within the margin (the sink is
+        # decoding them); beyond that, keep a run already at the chosen rung.
+        cut = pos
+        for s in ts.buffer.segments:
+            if s.end <= pos:
+                continue
+            if s.start < pos + margin or (s.quality == q and s.start <= cut + tol):
+                cut = max(cut, s.end)
+            else:
+                break
+        removed = ts.buffer.evict_from(cut)
+        if not removed:
+            # Nothing to replace: a download under way ends at the frontier and the next
+            # one is at the chosen rung (a change at the next segment boundary).
+            return
+        self._report_evicted(ts, removed, now, out)
+        media = self._media_req
+        if media is not None and media.track is ts and media.purpose is FetchPurpose.MEDIA:
+            # Its segment lies beyond what was dropped: it would arrive out of order.
+            self._abort(media, now, out, "manual quality change")
+        kept = ts.buffer.segments
+        if kept:
+            ts.appended_quality = kept[-1].quality  # what the sink will have last
+        end = ts.buffer.contiguous_end(pos)
+        ts.reset_position(end if end is not None else pos)
+        self._all_fetched_reported = False
+        out.append(Flush(pos))
 
     def select_audio(
         self, now: float, *, language: str | None = None, track_id: str | None = None

@@ -187,7 +187,11 @@ def test_abandonment_aborts_and_refetches_the_same_segment_lower() -> None:
 
 
 def test_quality_changes_only_at_segment_boundaries() -> None:
-    e = Engine(vod(), RatePolicy(), LastSample())
+    # With no safe margin configured the buffer is kept (the default drops what lies
+    # past the margin: tests/engine/test_engine_manual_switch.py).
+    streaming = dataclasses.replace(StreamingConfig(), manual_switch_margin_s=None)
+    cfg = dataclasses.replace(PlayerConfig(), streaming=streaming)
+    e = Engine(vod(), RatePolicy(), LastSample(), cfg)
     sim = Sim(e, bandwidth=1e6)
     sim.start(0.0)
     sim.run(until=5.0)
