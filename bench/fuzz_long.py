@@ -196,7 +196,7 @@ def main() -> int:
             __file__,
             [
                 figure("fuzz: inputs run", total, f"inputs ({len(rows)} parsers)", how),
-                figure("fuzz: exceptions other than the typed error", escaped, "count", how),
+                figure("fuzz: exceptions other than the typed error", escaped, "exceptions", how),
             ],
             ok=ok,
         )

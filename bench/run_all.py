@@ -176,10 +176,14 @@ def table(results: list[Result], date: str, total_s: float) -> str:
         if not r.figures:
             lines.append(f"| {r.script}{mark} | not measured | {_cell(r.problem)} | `{r.script}` |")
             continue
+        previous = None
         for fig in r.figures:
+            how = fig.get("how", "")
+            shown = "same run as above" if how == previous else how
+            previous = how
             lines.append(
                 f"| {_cell(fig.get('name', '?'))}{mark} | {_cell(_value(fig))} | "
-                f"{_cell(fig.get('how', ''))} | `{r.script}` |"
+                f"{_cell(shown)} | `{r.script}` |"
             )
     return "\n".join(lines) + "\n"
 
