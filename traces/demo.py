@@ -245,7 +245,11 @@ def _run(args: argparse.Namespace) -> int:
     policies = [p for p in args.compare.split(",") if p]
     simulated = _simulate(title.dir, trace, policies) if policies else []
     if args.json:
-        print(json.dumps(stats.to_json()))
+        record = stats.to_json()
+        record["simulated"] = [
+            {"policy": name, "qoe_lin": round(qoe, 3)} for name, qoe, *_ in simulated
+        ]
+        print(json.dumps(record))
     else:
         print(format_stats(stats))
         if simulated:

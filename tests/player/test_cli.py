@@ -70,10 +70,17 @@ async def test_play_for_seconds_and_errors(
 
 @pytest.mark.slow
 def test_demo_plays_the_sample_title_over_a_real_trace(
-    sample_title: object, capsys: pytest.CaptureFixture[str]
+    sample_title: object, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    rc = main(["demo", "--for", "6", "--no-decode", "--json"])
+    plot = tmp_path / "demo.png"
+    argv = ["demo", "--for", "6", "--no-decode", "--json", "--plot", str(plot)]
+    rc = main([*argv, "--compare", "throughput,hybrid"])
     assert rc == 0
     rec = json.loads(capsys.readouterr().out)
     assert set(rec) >= STATS_KEYS
     assert rec["played_s"] > 3.0 and rec["bytes"] > 0
+    # The same trace through the simulator, bounded above by the oracle.
+    simulated = {row["policy"]: row["qoe_lin"] for row in rec["simulated"]}
+    assert set(simulated) == {"throughput", "hybrid", "oracle"}
+    assert max(simulated["throughput"], simulated["hybrid"]) <= simulated["oracle"] + 1e-6
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
