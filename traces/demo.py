@@ -190,10 +190,9 @@ def _plot(
     policy: str,
     simulated: list[tuple[str, float, float, float, int]],
 ) -> Path:
-    import matplotlib
+    from traces.sim.plot import pyplot, save_figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, (ax_rate, ax_buf, ax_qoe) = plt.subplots(
         3, 1, figsize=(9, 9), gridspec_kw={"height_ratios": [3, 2, 2]}
@@ -225,14 +224,7 @@ def _plot(
         ax_qoe.set_ylabel("QoE_lin (simulated)")
         ax_qoe.set_title("each policy over the same trace in the simulator")
     fig.tight_layout()
-    try:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(out, dpi=100)
-    except OSError as exc:
-        raise PlayerError(Code.INVALID_ARGUMENT, f"cannot write {out}: {exc}") from exc
-    finally:
-        plt.close(fig)
-    return out
+    return save_figure(fig, out)
 
 
 def _run(args: argparse.Namespace) -> int:

@@ -10,13 +10,14 @@ from player.errors import Code, PlayerError
 from traces.sim.simulator import Session
 from traces.trace import Trace
 
-__all__ = ["plot_cdf", "plot_sessions"]
+__all__ = ["plot_cdf", "plot_sessions", "pyplot", "save_figure"]
 
 #: Most traces drawn side by side in one replay plot.
 MAX_TRACES = 6
 
 
-def _pyplot() -> Any:
+def pyplot() -> Any:
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -25,7 +26,8 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, out: str | Path) -> Path:
+def save_figure(fig: Any, out: str | Path) -> Path:
+    """Write ``fig`` as PNG (making folders), close it; a typed error if it cannot."""
     path = Path(out)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -33,7 +35,7 @@ def _save(fig: Any, out: str | Path) -> Path:
     except OSError as exc:
         raise PlayerError(Code.INVALID_ARGUMENT, f"cannot write {path}: {exc}") from exc
     finally:
-        _pyplot().close(fig)
+        pyplot().close(fig)
     return path
 
 
@@ -46,7 +48,7 @@ def plot_sessions(
     trace (the first :data:`MAX_TRACES`). ``traces`` (by name) adds the link's rate."""
     if not sessions:
         raise PlayerError(Code.INVALID_ARGUMENT, "nothing to plot: no sessions")
-    plt = _pyplot()
+    plt = pyplot()
     names = list(dict.fromkeys(s.trace for s in sessions))[:MAX_TRACES]
     fig, axes = plt.subplots(
         3, len(names), figsize=(5.5 * len(names), 8), squeeze=False, sharex="col"
@@ -82,7 +84,7 @@ def plot_sessions(
             ax.grid(alpha=0.3)
     axes[0][0].legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)
 
 
 def _trace_steps(trace: Trace, end: float) -> tuple[list[float], list[float]]:
@@ -110,7 +112,7 @@ def plot_cdf(
     (``values[dataset][policy]``)."""
     if not values:
         raise PlayerError(Code.INVALID_ARGUMENT, "nothing to plot: no results")
-    plt = _pyplot()
+    plt = pyplot()
     datasets = list(values)
     fig, axes = plt.subplots(1, len(datasets), figsize=(5 * len(datasets), 4), squeeze=False)
     for ax, ds in zip(axes[0], datasets, strict=True):
@@ -126,4 +128,4 @@ def plot_cdf(
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8)
     fig.tight_layout()
-    return _save(fig, out)
+    return save_figure(fig, out)
