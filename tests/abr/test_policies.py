@@ -95,6 +95,42 @@ def test_insufficient_buffer_cap() -> None:
     )
 
 
+def test_throughput_hysteresis_as_shaka() -> None:
+    p = ThroughputPolicy()
+    # Playing 1200: climbing to 1850 needs 1850 / 0.85 = 2.18 Mbit/s of estimate ...
+    assert p.choose(ctx(throughput_bps=2_100_000.0, last_quality=2)).quality == 2
+    assert p.choose(ctx(throughput_bps=2_200_000.0, last_quality=2)).quality == 3
+    # ... and 1850 is kept down to 1850 / 0.95 = 1.95 Mbit/s, where dash.js's 0.9 alone
+    # would already step down.
+    assert p.choose(ctx(throughput_bps=2_000_000.0, last_quality=3)).quality == 3
+    # Below that, down to dash.js's rung: 0.9 x 1.9 = 1.71 Mbit/s -> 1200.
+    assert p.choose(ctx(throughput_bps=1_900_000.0, last_quality=3)).quality == 2
+    # A big drop lands where the safety factor says, not one rung down.
+    assert p.choose(ctx(throughput_bps=700_000.0, last_quality=5)).quality == 0
+
+
+def test_throughput_dash_js_rules_alone() -> None:
+    dash = ThroughputPolicy(upgrade_target=0.9, downgrade_target=0.9, hold_buffer_share=0.5)
+    for tp in (500e3, 1.3e6, 2.0e6, 2.1e6, 4e6, 9e6):
+        for last in range(len(LADDER)):
+            c = ctx(throughput_bps=tp, last_quality=last)
+            assert (
+                dash.choose(c).quality == ThroughputPolicy().choose(ctx(throughput_bps=tp)).quality
+            )
+    with pytest.raises(ValueError):
+        ThroughputPolicy(upgrade_target=0.95)  # above the safety factor: no hysteresis band
+
+
+def test_insufficient_buffer_cap_holds_the_rung_playing() -> None:
+    p = ThroughputPolicy()
+    # 4 s buffered at 4 Mbit/s: the cap for a climb is 2 Mbit/s (1850), but 2850 playing
+    # is kept while its download takes at most 3/4 of the buffer (3 Mbit/s x 4 s / 4 s).
+    assert p.choose(ctx(throughput_bps=4e6, buffer_level=4.0, last_quality=4)).quality == 4
+    assert p.choose(ctx(throughput_bps=4e6, buffer_level=4.0, last_quality=2)).quality == 3
+    # At 3 s it takes more than 3/4: down to the cap (4 x 3 / 4 x 0.5 = 1.5 -> 1200).
+    assert p.choose(ctx(throughput_bps=4e6, buffer_level=3.0, last_quality=4)).quality == 2
+
+
 def test_throughput_abandonment() -> None:
     p = ThroughputPolicy()
     c = ctx(throughput_bps=4e6)
