@@ -1,4 +1,4 @@
-"""Every ContentProtection, cenc:pssh and HLS key tag in ../shared/manifests-real, interpreted.
+"""Every ContentProtection, cenc:pssh and HLS key tag in the real manifests, interpreted.
 
 Expected systems, KIDs and license URLs are those the files' own upstream tests assert
 (androidx/media's DashManifestParserTest for the two androidx files, videojs/mpd-parser's
@@ -18,9 +18,8 @@ from drm.content_protection import describe_content_protection
 from drm.hls_keys import parse_ext_x_key
 from tests.drm._mpd import read_protections
 
-ROOT = Path(__file__).resolve().parents[3] / "shared" / "manifests-real"
-if not ROOT.is_dir():  # the checkout lives at /work/main; shared data beside it
-    ROOT = Path("/work/shared/manifests-real")
+# The repository's copy of ../shared/manifests-real (with SOURCE.md and licenses).
+ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "manifests"
 
 KID_9EB4 = "9eb4050de44b4802932e27d75083e266"
 KID_121A = "121a0fca0f1b475b8910297fa8e0a07e"
