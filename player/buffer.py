@@ -132,12 +132,17 @@ class BufferedSegment:
 
 
 class TrackBuffer:
-    """The segments buffered for one track, ordered by start time, never overlapping."""
+    """The segments buffered for one track, ordered by start time, never overlapping.
 
-    __slots__ = ("_run_hi", "_run_lo", "_segments", "_starts", "gap_tolerance", "nbytes")
+    ``segments`` is the buffered segments in time order and ``nbytes`` their total size;
+    both are read-only for callers (a plain attribute, not a copy: the engine reads them
+    on every event).
+    """
+
+    __slots__ = ("_run_hi", "_run_lo", "_starts", "gap_tolerance", "nbytes", "segments")
 
     def __init__(self, gap_tolerance: float = 0.3) -> None:
-        self._segments: list[BufferedSegment] = []
+        self.segments: list[BufferedSegment] = []
         self._starts: list[float] = []
         self.gap_tolerance = gap_tolerance
         self.nbytes = 0
@@ -146,23 +151,28 @@ class TrackBuffer:
         self._run_hi = math.inf
 
     def __len__(self) -> int:
-        return len(self._segments)
-
-    @property
-    def segments(self) -> list[BufferedSegment]:
-        """The buffered segments in time order (do not mutate)."""
-        return self._segments
+        return len(self.segments)
 
     def add(self, seg: BufferedSegment) -> list[BufferedSegment]:
         """Insert ``seg``, replacing any segment it overlaps; returns those replaced."""
-        self._run_lo = math.inf
-        segs = self._segments
+        segs = self.segments
         # Common case first: appending after the last segment.
         if not segs or seg.start >= segs[-1].end - 1e-6:
+            if (
+                segs
+                and self._run_hi == segs[-1].end
+                and seg.start <= self._run_hi + self.gap_tolerance
+            ):
+                # It continues the cached run (contiguous_end's own test): the run's end
+                # moves with it, no rescan needed.
+                self._run_hi = seg.end
+            else:
+                self._run_lo = math.inf
             segs.append(seg)
             self._starts.append(seg.start)
             self.nbytes += seg.nbytes
             return []
+        self._run_lo = math.inf
         lo = bisect.bisect_right(self._starts, seg.start)
         # The segment before may overlap too.
         if lo > 0 and segs[lo - 1].end > seg.start + 1e-6:
@@ -184,7 +194,7 @@ class TrackBuffer:
         not buffered."""
         if self._run_lo <= pos < self._run_hi:
             return self._run_hi
-        segs = self._segments
+        segs = self.segments
         if not segs:
             return None
         tol = self.gap_tolerance
@@ -212,13 +222,13 @@ class TrackBuffer:
     @property
     def end(self) -> float | None:
         """End of the last buffered segment."""
-        return self._segments[-1].end if self._segments else None
+        return self.segments[-1].end if self.segments else None
 
     def ranges(self) -> list[tuple[float, float]]:
         """Buffered time as merged ``(start, end)`` ranges (gaps up to the tolerance bridged)."""
         out: list[tuple[float, float]] = []
         tol = self.gap_tolerance
-        for s in self._segments:
+        for s in self.segments:
             if out and s.start <= out[-1][1] + tol:
                 out[-1] = (out[-1][0], max(out[-1][1], s.end))
             else:
@@ -227,12 +237,12 @@ class TrackBuffer:
 
     def segments_from(self, pos: float) -> list[BufferedSegment]:
         """Segments that end after ``pos``, in order (what a sink needs after a flush)."""
-        return [s for s in self._segments if s.end > pos + 1e-6]
+        return [s for s in self.segments if s.end > pos + 1e-6]
 
     def evict_before(self, t: float) -> list[BufferedSegment]:
         """Remove segments that end at or before ``t``; returns them."""
         self._run_lo = math.inf
-        segs = self._segments
+        segs = self.segments
         k = 0
         n = len(segs)
         while k < n and segs[k].end <= t:
@@ -249,7 +259,7 @@ class TrackBuffer:
     def evict_from(self, t: float) -> list[BufferedSegment]:
         """Remove segments that end after ``t`` (the part ahead); returns them."""
         self._run_lo = math.inf
-        segs = self._segments
+        segs = self.segments
         k = len(segs)
         while k > 0 and segs[k - 1].end > t + 1e-6:
             k -= 1
@@ -264,9 +274,9 @@ class TrackBuffer:
     def pop_last(self) -> BufferedSegment | None:
         """Remove and return the furthest-ahead segment."""
         self._run_lo = math.inf
-        if not self._segments:
+        if not self.segments:
             return None
-        seg = self._segments.pop()
+        seg = self.segments.pop()
         self._starts.pop()
         self.nbytes -= seg.nbytes
         return seg
@@ -274,8 +284,8 @@ class TrackBuffer:
     def clear(self) -> list[BufferedSegment]:
         """Remove everything; returns what was removed."""
         self._run_lo = math.inf
-        removed = self._segments
-        self._segments = []
+        removed = self.segments
+        self.segments = []
         self._starts = []
         self.nbytes = 0
         return removed

@@ -38,7 +38,6 @@ from abr.interface import (
     PlaybackState,
     Rung,
     ThroughputSample,
-    abandon_check,
 )
 from player.buffer import BufferedSegment, TrackBuffer
 from player.capabilities import can_decode
@@ -130,7 +129,8 @@ class _Track:
         "reload_at",
         "reload_busy",
         "reps",
-        "sizes_seg",
+        "sizes_number",
+        "sizes_start",
         "sizes_val",
         "track",
         "wait_until",
@@ -161,7 +161,8 @@ class _Track:
         self.reload_busy = False
         self.has_ranges: bool | None = None
         # next_sizes of the last segment asked about (asked again on every progress).
-        self.sizes_seg: Segment | None = None
+        self.sizes_number: int | None = None
+        self.sizes_start = 0.0
         self.sizes_val: tuple[int | None, ...] | None = None
 
     def set_selection(self, sel: Selection, period: int) -> None:
@@ -190,7 +191,7 @@ class _Track:
         self.decided = None
         self.decided_at = math.nan
         self.has_ranges = None
-        self.sizes_seg = None
+        self.sizes_number = None
         self.reload_at = _INF
         self.reload_busy = False
         if self.manual is not None:
@@ -304,7 +305,14 @@ class Engine:
         self._streaming = config.streaming
         self._min_sample = config.abr.min_sample_bytes
         self._policy = policy
+        # Looked up once: asking on every progress report is measurable in a simulation.
+        self._should_abandon: Callable[[AbrContext, DownloadProgress], int | None] | None = getattr(
+            policy, "should_abandon", None
+        )
         self._estimator = estimator
+        # (estimate or seed, latency) as of the last sample fed: a BandwidthEstimator is
+        # pure, so its answers change only when the engine feeds it.
+        self._estimates: tuple[float | None, float | None] | None = None
         self._parser = manifest_parser
         seed = initial_bandwidth_bps or config.abr.default_bandwidth_bps
         self._seed_bps: float | None = float(seed) if seed else None
@@ -327,6 +335,7 @@ class Engine:
         self._samples: tuple[ThroughputSample, ...] = ()
         self._init_data: dict[InitSegment, bytes | None] = {}
         self._bad_origins: dict[str, float] = {}
+        self._plain_indexes: dict[int, SegmentIndex] = {}  # see _index_live
 
         self._started_fetching = False
         self._play_requested = config.streaming.autoplay
@@ -449,8 +458,13 @@ class Engine:
     @property
     def estimate_bps(self) -> float | None:
         """The estimator's current estimate (or the seed before it has one)."""
+        return (self._estimates or self._ask_estimator())[0]
+
+    def _ask_estimator(self) -> tuple[float | None, float | None]:
         est = self._estimator.estimate_bps()
-        return est if est is not None else self._seed_bps
+        pair = (est if est is not None else self._seed_bps, self._estimator.latency_s())
+        self._estimates = pair
+        return pair
 
     @property
     def samples(self) -> tuple[ThroughputSample, ...]:
@@ -801,7 +815,9 @@ class Engine:
     # -- the clock --------------------------------------------------------------------
 
     def _accepting(self, now: float, allow_ended: bool = False) -> bool:
-        _check_time(now)
+        # A finite float passes without a call (inf - inf and nan - nan are nan).
+        if now.__class__ is not float or now - now != 0.0:
+            _check_time(now)
         if not self._started_fetching:
             raise PlayerError(Code.INVALID_STATE, "call start() first")
         if self._fatal is not None:
@@ -821,6 +837,11 @@ class Engine:
     def _playable_end(self) -> float:
         """How far the playhead can go with what is buffered now."""
         pos = self._pos
+        gating = self._gating
+        if len(gating) == 1:
+            # One track: its contiguous end, ended or not (a run holding pos ends after it).
+            ce = gating[0].buffer.contiguous_end(pos)
+            return pos if ce is None else ce
         limit = _INF
         all_ended = True
         for ts in self._gating:
@@ -848,14 +869,23 @@ class Engine:
         return True
 
     def _advance(self, now: float, out: list[Action]) -> None:
-        if now < self._clock:
-            now = self._clock  # a driver's clock never runs backwards for the engine
-        if self._running():
-            new = self._pos + (now - self._clock)
+        clock = self._clock
+        if now < clock:
+            now = clock  # a driver's clock never runs backwards for the engine
+        if (  # _running(), inlined: this runs on every event
+            self._started
+            and not self._paused
+            and not self._stalled
+            and not self._seeking
+            and not self._ended
+            and self._fatal is None
+        ):
+            pos = self._pos
+            new = pos + (now - clock)
             limit = self._playable_end()
             if new >= limit - _EPS:
-                hit = self._clock + max(0.0, limit - self._pos)
-                self._pos = max(self._pos, limit)
+                hit = clock + max(0.0, limit - pos)
+                self._pos = max(pos, limit)
                 if self._all_ended():
                     self._finish(hit, out)
                 else:
@@ -906,9 +936,18 @@ class Engine:
             return
         if self._live:
             self._live_housekeeping(now, out)
-        self._transitions(now, out)
-        self._evict_behind(now, out)
-        self._schedule(now, out)
+        if not self._started or self._stalled or self._seeking:
+            self._transitions(now, out)  # (nothing to do while playing or paused)
+        cutoff = self._pos - self._behind_s
+        for ts in self._tracks:  # _evict_behind, inlined for the common nothing-to-do case
+            segs = ts.buffer.segments
+            if segs and segs[0].end <= cutoff:
+                self._evict_behind(now, out)
+                break
+        if self._media_req is None:
+            self._schedule(now, out)
+        else:
+            self._cap_blocked = False  # what _schedule does first
         if self._pending_error is not None:
             out.append(Error(now, self._pending_error, False))
             self._pending_error = None
@@ -952,7 +991,14 @@ class Engine:
     def _wake_time(self, now: float) -> float:
         t = _INF
         pos = self._pos
-        running = self._running()
+        running = (  # _running(), inlined
+            self._started
+            and not self._paused
+            and not self._stalled
+            and not self._seeking
+            and not self._ended
+            and self._fatal is None
+        )
         if running:
             limit = self._playable_end()
             t = now + max(0.0, limit - pos)
@@ -960,15 +1006,18 @@ class Engine:
                 horizon = pos + self._goal_s
                 for ts in self._tracks:
                     if not ts.ended and ts.next_time >= horizon + self._goal_slack:
-                        t = min(t, self._refill_time(now, ts.next_time - horizon))
+                        r = self._refill_time(now, ts.next_time - horizon)
+                        if r < t:
+                            t = r
                 if self._cap_blocked:
                     for ts in self._gating:
                         segs = ts.buffer.segments
                         if segs:
                             t = min(t, now + max(0.0, segs[0].end - pos) + _EPS)
         for ts in self._tracks:
-            if ts.wait_until > now:
-                t = min(t, ts.wait_until)
+            w = ts.wait_until
+            if w > now and w < t:
+                t = w
             if ts.reload_at < t and not ts.reload_busy:
                 t = min(t, max(now, ts.reload_at))
         if self._retry_at > now:
@@ -1078,10 +1127,14 @@ class Engine:
             return self._fetch_init(ts, init, q, now, out)
         rep = ts.reps[q]
         br = seg.byte_range
-        expected = br.length if br is not None and br.length is not None else None
-        if expected is None:
+        if br is not None and br.end is not None:
+            expected = br.end - br.start + 1
+        else:
             expected = int(rep.bandwidth * seg.duration / 8)
-        if not self._room_for(expected, now, out):
+        total = expected
+        for t in self._tracks:
+            total += t.buffer.nbytes
+        if total > self._max_bytes and not self._room_for(expected, now, out):
             return False
         req = self._new_request(FetchPurpose.MEDIA, ts, seg.urls, now)
         req.segment = seg
@@ -1304,51 +1357,63 @@ class Engine:
         return q
 
     def _context(self, ts: _Track, seg: Segment, idx: SegmentIndex, now: float) -> AbrContext:
-        est = self._estimator.estimate_bps()
-        if est is None:
-            est = self._seed_bps
+        est, latency = self._estimates or self._ask_estimator()
         last = idx.last_number
-        live = self._live
         if self._stalled:
             state = PlaybackState.STALLED
-        elif not self._started:
-            state = PlaybackState.STARTUP
-        elif self._seeking:
-            state = PlaybackState.SEEKING
-        elif self._paused:
-            state = PlaybackState.PAUSED
+            rebuffer = self._rebuffer_total + (self._clock - self._stall_start)
         else:
-            state = PlaybackState.PLAYING
-        level = ts.buffer.contiguous_end(self._pos)
+            rebuffer = self._rebuffer_total
+            if not self._started:
+                state = PlaybackState.STARTUP
+            elif self._seeking:
+                state = PlaybackState.SEEKING
+            elif self._paused:
+                state = PlaybackState.PAUSED
+            else:
+                state = PlaybackState.PLAYING
+        pos = self._pos
+        level = ts.buffer.contiguous_end(pos)
+        number = seg.number
+        duration = seg.duration
+        if number == ts.sizes_number and seg.start == ts.sizes_start:
+            sizes = ts.sizes_val
+        else:
+            sizes = self._next_sizes(ts, seg)
         return AbrContext(
             now=now,
             ladder=ts.ladder,
-            segment_duration=seg.duration,
-            buffer_level=0.0 if level is None else max(0.0, level - self._pos),
+            segment_duration=duration,
+            buffer_level=0.0 if level is None else max(0.0, level - pos),
             buffer_target=self._goal_s,
-            buffer_capacity=self._goal_s + seg.duration,
+            buffer_capacity=self._goal_s + duration,
             throughput_bps=est,
-            latency_s=self._estimator.latency_s(),
+            latency_s=latency,
             samples=self._samples,
             last_quality=ts.appended_quality,
             state=state,
-            segment_number=seg.number - idx.first_number,
-            segments_left=None if live or last is None else last - seg.number + 1,
-            next_sizes=self._next_sizes(ts, seg),
-            rebuffer_s=self.rebuffer_s,
+            segment_number=number - idx.first_number,
+            segments_left=None if self._live or last is None else last - number + 1,
+            next_sizes=sizes,
+            rebuffer_s=rebuffer,
         )
 
     def _next_sizes(self, ts: _Track, seg: Segment) -> tuple[int | None, ...] | None:
+        """Bytes of the segment at ``seg``'s number and start on every rung, where the
+        index gives byte ranges. Cached per track for the last number asked about (a
+        choice and then every progress report ask about the same one); the answer
+        depends only on the number, the start and the track's indexes."""
         if ts.has_ranges is False:
             return None
-        if seg is ts.sizes_seg:
+        number, start = seg.number, seg.start
+        if number == ts.sizes_number and start == ts.sizes_start:
             return ts.sizes_val
         if ts.has_ranges is None:
             ts.has_ranges = seg.byte_range is not None and seg.byte_range.end is not None
             if not ts.has_ranges:
                 return None
         sizes: list[int | None] = []
-        number, start, tol = seg.number, seg.start, self._tol
+        tol = self._tol
         for idx in ts.indexes:
             if idx is None:
                 sizes.append(None)
@@ -1359,11 +1424,17 @@ class Engine:
                 s = idx.at_time(start + 1e-3)
             br = None if s is None else s.byte_range
             sizes.append(None if br is None or br.end is None else br.end - br.start + 1)
-        ts.sizes_seg = seg
-        ts.sizes_val = out = tuple(sizes)
+        out = tuple(sizes)
+        # Keyed by number alone only when the start matches too (see _context).
+        ts.sizes_number = number
+        ts.sizes_start = start
+        ts.sizes_val = out
         return out
 
     def _maybe_abandon(self, req: _Request, ts: _Track, now: float, out: list[Action]) -> None:
+        should_abandon = self._should_abandon
+        if should_abandon is None:
+            return  # abandon_check would say None: no context to build
         seg = req.segment
         assert seg is not None
         idx = ts.indexes[req.quality]
@@ -1378,7 +1449,9 @@ class Engine:
             segment_duration=seg.duration,
         )
         try:
-            q = abandon_check(self._policy, ctx, progress)
+            # abandon_check, with the method looked up once.
+            result = should_abandon(ctx, progress)
+            q = None if result is None else int(result)
         except Exception as exc:
             self._policy_error(exc)
             return
@@ -1402,6 +1475,7 @@ class Engine:
             return
         latency = 0.0 if req.first_byte is None else req.first_byte - req.start
         sample = ThroughputSample(nbytes, seconds, now, latency)
+        self._estimates = None
         self._estimator.add_sample(sample)
         samples = self._samples
         if len(samples) >= _SAMPLES_KEPT:
@@ -1422,8 +1496,11 @@ class Engine:
         q = req.quality
         rep = ts.reps[q] if q < len(ts.reps) else ts.reps[-1]
         bitrate = int(rep.bandwidth)
+        start = seg.start
+        end = seg.end
+        number = seg.number
         entry = BufferedSegment(
-            seg.start, seg.end, size, q, seg.number, bitrate, data, req.init, seg.discontinuity
+            start, end, size, q, number, bitrate, data, req.init, seg.discontinuity
         )
         replaced = ts.buffer.add(entry)
         if replaced:
@@ -1431,16 +1508,12 @@ class Engine:
         if q != ts.appended_quality:
             reason = ts.decided_reason
             out.append(
-                QualityChanged(
-                    now, ts.kind, ts.appended_quality, q, bitrate, rep.id, seg.start, reason
-                )
+                QualityChanged(now, ts.kind, ts.appended_quality, q, bitrate, rep.id, start, reason)
             )
             ts.appended_quality = q
-        out.append(
-            SegmentAppended(now, ts.kind, seg.number, seg.start, seg.duration, q, bitrate, size)
-        )
-        ts.next_time = seg.end
-        ts.next_number = seg.number + 1
+        out.append(SegmentAppended(now, ts.kind, number, start, seg.duration, q, bitrate, size))
+        ts.next_time = end
+        ts.next_number = number + 1
         ts.next_index = ts.indexes[q]
         if size > self._max_bytes:
             self._fail_fatal(
@@ -1453,7 +1526,11 @@ class Engine:
                 out,
             )
             return
-        self._enforce_cap(now, out)
+        total = 0
+        for t in self._tracks:
+            total += t.buffer.nbytes
+        if total > self._max_bytes:
+            self._enforce_cap(now, out)
 
     def _enforce_cap(self, now: float, out: list[Action]) -> None:
         total = sum(t.buffer.nbytes for t in self._tracks)
@@ -1490,7 +1567,7 @@ class Engine:
             return
         ts.attempts = 0
         ts.indexes[req.quality] = idx
-        ts.sizes_seg = None
+        ts.sizes_number = None
         if isinstance(idx, HlsPlaylistIndex):
             # An HLS master leaves duration and liveness to its media playlists.
             settle_hls_master(self._pres, (x for t in self._tracks for x in t.indexes))
@@ -1536,7 +1613,7 @@ class Engine:
             if r is not None and i != req.quality:
                 ts.indexes[i] = None
         ts.indexes[req.quality] = idx
-        ts.sizes_seg = None
+        ts.sizes_number = None
         ts.next_index = None
         if ts.wait_until > now:
             ts.wait_until = 0.0
@@ -1615,6 +1692,7 @@ class Engine:
                             ts.index_reqs[i] = r.index
                     ts.period = pi
                     ts.next_index = None
+                    ts.sizes_number = None
                     continue
             sel = self._select_like(ts, period)
             if sel is not None:
@@ -1894,11 +1972,19 @@ class Engine:
     # -- live -------------------------------------------------------------------------
 
     def _index_live(self, idx: SegmentIndex) -> bool:
+        plain = self._plain_indexes
+        if plain.get(id(idx)) is idx:
+            return self._live
         flag = getattr(idx, "is_live", None)
         if isinstance(flag, bool):
             return flag
         if isinstance(idx, HlsPlaylistIndex):
             return idx.info.is_live
+        # An index that does not say follows the presentation; remember it (the lookup
+        # above is a tenth of the cost), within bounds: live reloads make new indexes.
+        if len(plain) >= 64:
+            plain.clear()
+        plain[id(idx)] = idx
         return self._live
 
     def _live_delay(self, seg_duration: float) -> float:
