@@ -47,6 +47,10 @@ MINIMUM_BUFFER_PER_BITRATE_LEVEL_S = 2.0
 #: dash.js ``BolaRule.PLACEHOLDER_BUFFER_DECAY`` (per downloaded segment).
 PLACEHOLDER_BUFFER_DECAY = 0.99
 
+# Enum members as module constants (a member lookup goes through the enum metaclass).
+_SEEKING = PlaybackState.SEEKING
+_STALLED = PlaybackState.STALLED
+
 
 @dataclass(frozen=True, slots=True)
 class BolaParameters:
@@ -64,9 +68,12 @@ class BolaParameters:
 
     def quality_for_buffer(self, buffer_s: float) -> int:
         """The rung BOLA prefers at ``buffer_s`` (ties go to the higher rung, as dash.js)."""
+        # score() inlined (the same arithmetic in the same order): this runs at every
+        # decision of every simulated session.
+        vp, gp, utilities, bitrates = self.vp, self.gp, self.utilities, self.bitrates
         best, best_score = 0, -math.inf
-        for i in range(len(self.bitrates)):
-            s = self.score(i, buffer_s)
+        for i in range(len(bitrates)):
+            s = (vp * (utilities[i] + gp) - buffer_s) / bitrates[i]
             if s >= best_score:
                 best, best_score = i, s
         return best
@@ -139,14 +146,18 @@ def bola_step(
     ctx: AbrContext, state: BolaState, params: BolaParameters, initial_quality: int = 0
 ) -> tuple[int, str, BolaState]:
     """One BolaRule decision: ``(quality, reason, next_state)``. Pure."""
-    if ctx.state is PlaybackState.SEEKING:
+    now = ctx.now
+    stalled = ctx.state is _STALLED
+    if ctx.state is _SEEKING:
         state = BolaState(last_quality=state.last_quality)
-    if ctx.throughput_bps is None:
+    throughput = ctx.throughput_bps
+    if throughput is None:
         q = ctx.last_quality if ctx.last_quality is not None else initial_quality
-        return q, "no throughput estimate yet", replace(state, last_call=ctx.now)
+        return q, "no throughput estimate yet", replace(state, last_call=now)
     buffer = ctx.buffer_level
-    safe_q = _safe_quality(ctx, ctx.throughput_bps)
-    newest = ctx.samples[-1] if ctx.samples else None
+    safe_q = _safe_quality(ctx, throughput)
+    samples = ctx.samples
+    newest = samples[-1] if samples else None
     new_download = newest is not None and (
         state.last_sample_end is None or newest.end_time > state.last_sample_end
     )
@@ -160,27 +171,28 @@ def bola_step(
         return (
             q,
             f"startup: throughput rung, placeholder {placeholder:.1f} s",
-            BolaState(steady, placeholder, q, ctx.now, last_end),
+            BolaState(steady, placeholder, q, now, last_end),
         )
 
     placeholder = state.placeholder
     last_q = ctx.last_quality if ctx.last_quality is not None else state.last_quality
-    if ctx.state is PlaybackState.STALLED:
+    if stalled:
         placeholder = 0.0  # dash.js onBufferEmpty: a stall must not inflate the quality
     if new_download and newest is not None:
         # checkNewSegment: decay, then no more placeholder than the last segment justified.
         placeholder *= PLACEHOLDER_BUFFER_DECAY
+        end_time = newest.end_time
         if last_q is not None:
-            waited = max(0.0, ctx.now - newest.end_time)
+            waited = max(0.0, now - end_time)
             at_request = max(0.0, buffer + newest.seconds - ctx.segment_duration + waited)
             placeholder = min(
                 placeholder, max(0.0, params.max_buffer_for_quality(last_q) - at_request)
             )
         # updatePlaceholderBuffer: time since the download finished was not download time.
-        placeholder += max(0.0, ctx.now - newest.end_time)
+        placeholder += max(0.0, now - end_time)
     elif state.last_call is not None:
-        placeholder += max(0.0, ctx.now - state.last_call)
-    if ctx.state is PlaybackState.STALLED:
+        placeholder += max(0.0, now - state.last_call)
+    if stalled:
         placeholder = 0.0
 
     effective = buffer + placeholder
@@ -192,7 +204,7 @@ def bola_step(
         reason += ", held by throughput"
     excess = max(0.0, effective - params.max_buffer_for_quality(q))
     placeholder = placeholder - excess if excess <= placeholder else 0.0
-    return q, reason, BolaState(True, placeholder, q, ctx.now, last_end)
+    return q, reason, BolaState(True, placeholder, q, now, last_end)
 
 
 class BolaPolicy:
@@ -253,11 +265,13 @@ def bola_abandon(
     if remaining <= 0:
         return None
     effective = max(0.0, ctx.buffer_level + placeholder - latency)
-    best = (params.vp * (params.gp + params.utilities[q]) - effective) / remaining
+    vp, gp, utilities, bitrates = params.vp, params.gp, params.utilities, params.bitrates
+    best = (vp * (gp + utilities[q]) - effective) / remaining
     abandon_to: int | None = None
+    rate_q = bitrates[q]
     for i in range(q):
-        other = total * params.bitrates[i] / params.bitrates[q]
-        other_score = (params.vp * (params.gp + params.utilities[i]) - effective) / other
+        other = total * bitrates[i] / rate_q
+        other_score = (vp * (gp + utilities[i]) - effective) / other
         if other < remaining and other_score > best:
             best, abandon_to = other_score, i
     return abandon_to

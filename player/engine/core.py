@@ -29,6 +29,7 @@ import enum
 import math
 import urllib.parse
 from collections.abc import Callable
+from typing import cast
 
 from abr.interface import (
     AbrContext,
@@ -42,6 +43,8 @@ from abr.interface import (
 from player.buffer import BufferedSegment, TrackBuffer
 from player.capabilities import can_decode
 from player.config import PlayerConfig
+from player.engine._abr_values import new_context, new_progress, new_sample
+from player.engine._sizes import MAX_ENTRIES, SizeTable, shared_size_table
 from player.engine.events import (
     Abandoned,
     Abort,
@@ -87,6 +90,17 @@ __all__ = ["Engine", "EngineState", "ManifestParser"]
 ManifestParser = Callable[[bytes, str], Presentation]
 
 _INF = math.inf
+# Enum members as module constants: ``FetchPurpose.MEDIA`` goes through the enum
+# metaclass, ten times the cost of a global, on paths every event takes.
+_MEDIA = FetchPurpose.MEDIA
+_INIT = FetchPurpose.INIT
+_INDEX = FetchPurpose.INDEX
+_MANIFEST = FetchPurpose.MANIFEST
+_STARTUP = PlaybackState.STARTUP
+_PLAYING = PlaybackState.PLAYING
+_STALLED = PlaybackState.STALLED
+_PAUSED = PlaybackState.PAUSED
+_SEEKING = PlaybackState.SEEKING
 _EPS = 1e-6
 _SAMPLES_KEPT = 20
 
@@ -131,6 +145,8 @@ class _Track:
         "reps",
         "sizes_number",
         "sizes_start",
+        "sizes_table",
+        "sizes_table_known",
         "sizes_val",
         "track",
         "wait_until",
@@ -164,6 +180,9 @@ class _Track:
         self.sizes_number: int | None = None
         self.sizes_start = 0.0
         self.sizes_val: tuple[int | None, ...] | None = None
+        # The ladder's shared table of sizes (None: not shareable), once looked up.
+        self.sizes_table: SizeTable | None = None
+        self.sizes_table_known = False
 
     def set_selection(self, sel: Selection, period: int) -> None:
         track = sel.track
@@ -191,13 +210,19 @@ class _Track:
         self.decided = None
         self.decided_at = math.nan
         self.has_ranges = None
-        self.sizes_number = None
+        self.forget_sizes()
         self.reload_at = _INF
         self.reload_busy = False
         if self.manual is not None:
             self.manual = min(self.manual, len(self.reps) - 1)
         if self.appended_quality is not None:
             self.appended_quality = min(self.appended_quality, len(self.reps) - 1)
+
+    def forget_sizes(self) -> None:
+        """The indexes changed: sizes found in the old ones no longer hold."""
+        self.sizes_number = None
+        self.sizes_table = None
+        self.sizes_table_known = False
 
     def reset_position(self, t: float) -> None:
         self.next_time = t
@@ -442,7 +467,12 @@ class Engine:
     @property
     def buffer_level(self) -> float:
         """Seconds playable ahead of the playhead (the shorter of audio and video)."""
-        return max(0.0, self._playable_end() - self._pos)
+        pos = self._pos
+        gating = self._gating
+        if len(gating) == 1:  # _playable_end(), inlined for one track
+            ce = gating[0].buffer.contiguous_end(pos)
+            return 0.0 if ce is None else max(0.0, ce - pos)
+        return max(0.0, self._playable_end() - pos)
 
     @property
     def buffered_bytes(self) -> int:
@@ -574,7 +604,13 @@ class Engine:
     def tick(self, now: float, position: float | None = None) -> list[Action]:
         """Time passed. ``position``: the sink's playhead, when it keeps the clock."""
         out: list[Action] = []
-        if not self._accepting(now):
+        if (
+            now.__class__ is not float
+            or now - now != 0.0
+            or not self._started_fetching
+            or self._fatal is not None
+            or self._ended
+        ) and not self._accepting(now):  # (the common case checked inline)
             return out
         if position is None:
             self._advance(now, out)
@@ -620,7 +656,15 @@ class Engine:
         the first report)."""
         req = self._requests.get(request_id)
         out: list[Action] = []
-        if req is None or not self._accepting(now):
+        if req is None:
+            return out
+        if (
+            now.__class__ is not float
+            or now - now != 0.0
+            or not self._started_fetching
+            or self._fatal is not None
+            or self._ended
+        ) and not self._accepting(now):  # (the common case checked inline)
             return out
         if req.first_byte is None:
             req.first_byte = now if first_byte is None else first_byte
@@ -630,7 +674,7 @@ class Engine:
         self._advance(now, out)
         ts = req.track
         if (
-            req.purpose is FetchPurpose.MEDIA
+            req.purpose is _MEDIA
             and ts is self._video
             and ts is not None
             and self._streaming.abandon
@@ -657,7 +701,15 @@ class Engine:
         if no progress report said so (the latency the estimator tracks)."""
         req = self._requests.pop(request_id, None)
         out: list[Action] = []
-        if req is None or not self._accepting(now):
+        if req is None:
+            return out
+        if (
+            now.__class__ is not float
+            or now - now != 0.0
+            or not self._started_fetching
+            or self._fatal is not None
+            or self._ended
+        ) and not self._accepting(now):  # (the common case checked inline)
             return out
         if req.first_byte is None and first_byte is not None:
             req.first_byte = first_byte
@@ -674,17 +726,17 @@ class Engine:
             )
         )
         purpose = req.purpose
-        if purpose is FetchPurpose.MANIFEST:
+        if purpose is _MANIFEST:
             self._manifest_req = None
             self._manifest_done(req, data, now, out)
-        elif purpose is FetchPurpose.INDEX and req.reload:
+        elif purpose is _INDEX and req.reload:
             self._reload_done(req, data, now, out)
         else:
             if self._media_req is req:
                 self._media_req = None
-            if purpose is FetchPurpose.MEDIA:
+            if purpose is _MEDIA:
                 self._media_done(req, data, size, now, out)
-            elif purpose is FetchPurpose.INIT:
+            elif purpose is _INIT:
                 if req.init is not None:
                     self._init_data[req.init] = data
                 if req.track is not None:
@@ -931,21 +983,33 @@ class Engine:
         return self._playable_end() - self._pos >= goal - _EPS
 
     def _after(self, now: float, out: list[Action]) -> None:
-        """State transitions, eviction, fetch scheduling and the next wake-up."""
+        """State transitions, eviction, fetch scheduling and the next wake-up.
+
+        Every event ends here, so the common nothing-to-do cases are decided inline (no
+        stall to close, nothing behind to evict, no track under the goal) before the
+        methods that do the work are called."""
         if self._fatal is not None or self._ended:
             return
         if self._live:
             self._live_housekeeping(now, out)
         if not self._started or self._stalled or self._seeking:
             self._transitions(now, out)  # (nothing to do while playing or paused)
+        tracks = self._tracks
         cutoff = self._pos - self._behind_s
-        for ts in self._tracks:  # _evict_behind, inlined for the common nothing-to-do case
+        for ts in tracks:
             segs = ts.buffer.segments
             if segs and segs[0].end <= cutoff:
                 self._evict_behind(now, out)
                 break
-        if self._media_req is None:
-            self._schedule(now, out)
+        if self._media_req is None and not self._await_refresh and now >= self._retry_at:
+            # _schedule's first candidates: without any it would do nothing more.
+            horizon = self._pos + self._goal_s + self._goal_slack
+            for ts in tracks:
+                if not ts.ended and ts.wait_until <= now and ts.next_time < horizon:
+                    self._schedule(now, out)
+                    break
+            else:
+                self._cap_blocked = False
         else:
             self._cap_blocked = False  # what _schedule does first
         if self._pending_error is not None:
@@ -953,22 +1017,65 @@ class Engine:
             self._pending_error = None
         if self._fatal is not None:
             return
-        if not self._all_fetched_reported and self._all_ended() and not self._live:
+        gating = self._gating
+        all_ended = True
+        for ts in gating:
+            if not ts.ended:
+                all_ended = False
+                break
+        if all_ended and not self._all_fetched_reported and not self._live:
             # Scheduling just found the end: that may complete a start, resume or seek.
             self._all_fetched_reported = True
             out.append(StreamFetched(now))
             self._transitions(now, out)
-        if (
+        # The next wake-up: the earliest of the buffer running dry, a refill, a retry,
+        # a track's wait, a playlist reload, a manifest refresh, a live window check.
+        t = _INF
+        pos = self._pos
+        running = (  # _running(), inlined
             self._started
-            and self._all_ended()
-            and self._running()
-            and self._pos >= self._playable_end() - _EPS
-        ):
-            self._finish(now, out)
-            return
-        wake = self._wake_time(now)
-        if wake < _INF:
-            out.append(WaitUntil(wake))
+            and not self._paused
+            and not self._stalled
+            and not self._seeking
+            and not self._ended
+            and self._fatal is None
+        )
+        if running:
+            if len(gating) == 1:  # _playable_end(), inlined for one track
+                ce = gating[0].buffer.contiguous_end(pos)
+                limit = pos if ce is None else ce
+            else:
+                limit = self._playable_end()
+            if all_ended and pos >= limit - _EPS:
+                self._finish(now, out)
+                return
+            t = now + max(0.0, limit - pos)
+            if self._media_req is None:
+                horizon = pos + self._goal_s
+                for ts in tracks:
+                    if not ts.ended and ts.next_time >= horizon + self._goal_slack:
+                        r = self._refill_time(now, ts.next_time - horizon)
+                        if r < t:
+                            t = r
+                if self._cap_blocked:
+                    for ts in gating:
+                        segs = ts.buffer.segments
+                        if segs:
+                            t = min(t, now + max(0.0, segs[0].end - pos) + _EPS)
+        for ts in tracks:
+            w = ts.wait_until
+            if w > now and w < t:
+                t = w
+            if ts.reload_at < t and not ts.reload_busy:
+                t = min(t, max(now, ts.reload_at))
+        if self._retry_at > now:
+            t = min(t, self._retry_at)
+        if self._manifest_req is None and self._manifest_refresh_at < t:
+            t = max(now, self._manifest_refresh_at)
+        if self._live and running and self._next_window_check < t:
+            t = max(now, self._next_window_check)
+        if t < _INF:
+            out.append(WaitUntil(t))
 
     def _transitions(self, now: float, out: list[Action]) -> None:
         if not self._started:
@@ -987,46 +1094,6 @@ class Engine:
         elif self._seeking and self._level_reached(self._start_s):
             self._seeking = False
             out.append(Seeked(now, self._pos))
-
-    def _wake_time(self, now: float) -> float:
-        t = _INF
-        pos = self._pos
-        running = (  # _running(), inlined
-            self._started
-            and not self._paused
-            and not self._stalled
-            and not self._seeking
-            and not self._ended
-            and self._fatal is None
-        )
-        if running:
-            limit = self._playable_end()
-            t = now + max(0.0, limit - pos)
-            if self._media_req is None:
-                horizon = pos + self._goal_s
-                for ts in self._tracks:
-                    if not ts.ended and ts.next_time >= horizon + self._goal_slack:
-                        r = self._refill_time(now, ts.next_time - horizon)
-                        if r < t:
-                            t = r
-                if self._cap_blocked:
-                    for ts in self._gating:
-                        segs = ts.buffer.segments
-                        if segs:
-                            t = min(t, now + max(0.0, segs[0].end - pos) + _EPS)
-        for ts in self._tracks:
-            w = ts.wait_until
-            if w > now and w < t:
-                t = w
-            if ts.reload_at < t and not ts.reload_busy:
-                t = min(t, max(now, ts.reload_at))
-        if self._retry_at > now:
-            t = min(t, self._retry_at)
-        if self._manifest_req is None and self._manifest_refresh_at < t:
-            t = max(now, self._manifest_refresh_at)
-        if self._live and running and self._next_window_check < t:
-            t = max(now, self._next_window_check)
-        return t
 
     def _refill_time(self, now: float, excess: float) -> float:
         """When to fetch again, the buffer being ``excess`` seconds above the goal."""
@@ -1136,7 +1203,7 @@ class Engine:
             total += t.buffer.nbytes
         if total > self._max_bytes and not self._room_for(expected, now, out):
             return False
-        req = self._new_request(FetchPurpose.MEDIA, ts, seg.urls, now)
+        req = self._new_request(_MEDIA, ts, seg.urls, now)
         req.segment = seg
         req.quality = q
         req.init = init
@@ -1146,7 +1213,7 @@ class Engine:
         out.append(
             Fetch(
                 req.id,
-                FetchPurpose.MEDIA,
+                _MEDIA,
                 req.url,
                 req.urls,
                 br,
@@ -1360,18 +1427,18 @@ class Engine:
         est, latency = self._estimates or self._ask_estimator()
         last = idx.last_number
         if self._stalled:
-            state = PlaybackState.STALLED
+            state = _STALLED
             rebuffer = self._rebuffer_total + (self._clock - self._stall_start)
         else:
             rebuffer = self._rebuffer_total
             if not self._started:
-                state = PlaybackState.STARTUP
+                state = _STARTUP
             elif self._seeking:
-                state = PlaybackState.SEEKING
+                state = _SEEKING
             elif self._paused:
-                state = PlaybackState.PAUSED
+                state = _PAUSED
             else:
-                state = PlaybackState.PLAYING
+                state = _PLAYING
         pos = self._pos
         level = ts.buffer.contiguous_end(pos)
         number = seg.number
@@ -1380,29 +1447,31 @@ class Engine:
             sizes = ts.sizes_val
         else:
             sizes = self._next_sizes(ts, seg)
-        return AbrContext(
-            now=now,
-            ladder=ts.ladder,
-            segment_duration=duration,
-            buffer_level=0.0 if level is None else max(0.0, level - pos),
-            buffer_target=self._goal_s,
-            buffer_capacity=self._goal_s + duration,
-            throughput_bps=est,
-            latency_s=latency,
-            samples=self._samples,
-            last_quality=ts.appended_quality,
-            state=state,
-            segment_number=number - idx.first_number,
-            segments_left=None if self._live or last is None else last - number + 1,
-            next_sizes=sizes,
-            rebuffer_s=rebuffer,
+        goal = self._goal_s
+        return new_context(
+            now,
+            ts.ladder,
+            duration,
+            0.0 if level is None else max(0.0, level - pos),  # buffer_level
+            goal,  # buffer_target
+            goal + duration,  # buffer_capacity
+            est,  # throughput_bps
+            latency,
+            self._samples,
+            ts.appended_quality,  # last_quality
+            state,
+            number - idx.first_number,  # segment_number
+            None if self._live or last is None else last - number + 1,  # segments_left
+            sizes,  # next_sizes
+            rebuffer,
         )
 
     def _next_sizes(self, ts: _Track, seg: Segment) -> tuple[int | None, ...] | None:
         """Bytes of the segment at ``seg``'s number and start on every rung, where the
-        index gives byte ranges. Cached per track for the last number asked about (a
-        choice and then every progress report ask about the same one); the answer
-        depends only on the number, the start and the track's indexes."""
+        index gives byte ranges. The answer depends only on the number, the start and
+        the track's indexes: kept per track for the last number asked about (a choice
+        and then every progress report ask about the same one) and, for static indexes,
+        in the ladder's shared table (see :mod:`player.engine._sizes`)."""
         if ts.has_ranges is False:
             return None
         number, start = seg.number, seg.start
@@ -1412,6 +1481,19 @@ class Engine:
             ts.has_ranges = seg.byte_range is not None and seg.byte_range.end is not None
             if not ts.has_ranges:
                 return None
+        if not ts.sizes_table_known:
+            ts.sizes_table_known = True
+            indexes = ts.indexes
+            if all(x is not None and not self._index_live(x) for x in indexes):
+                ts.sizes_table = shared_size_table(cast(list[SegmentIndex], indexes), self._tol)
+        table = ts.sizes_table
+        if table is not None:
+            out = table.get((number, start))
+            if out is not None:
+                ts.sizes_number = number
+                ts.sizes_start = start
+                ts.sizes_val = out
+                return out
         sizes: list[int | None] = []
         tol = self._tol
         for idx in ts.indexes:
@@ -1425,7 +1507,8 @@ class Engine:
             br = None if s is None else s.byte_range
             sizes.append(None if br is None or br.end is None else br.end - br.start + 1)
         out = tuple(sizes)
-        # Keyed by number alone only when the start matches too (see _context).
+        if table is not None and len(table) < MAX_ENTRIES:
+            table[(number, start)] = out
         ts.sizes_number = number
         ts.sizes_start = start
         ts.sizes_val = out
@@ -1441,13 +1524,7 @@ class Engine:
         if idx is None:
             return
         ctx = self._context(ts, seg, idx, now)
-        progress = DownloadProgress(
-            quality=req.quality,
-            bytes_loaded=req.nbytes,
-            bytes_total=req.total,
-            elapsed_s=now - req.start,
-            segment_duration=seg.duration,
-        )
+        progress = new_progress(req.quality, req.nbytes, req.total, now - req.start, seg.duration)
         try:
             # abandon_check, with the method looked up once.
             result = should_abandon(ctx, progress)
@@ -1474,7 +1551,7 @@ class Engine:
         if nbytes < self._min_sample or seconds <= 0:
             return
         latency = 0.0 if req.first_byte is None else req.first_byte - req.start
-        sample = ThroughputSample(nbytes, seconds, now, latency)
+        sample = new_sample(nbytes, seconds, now, latency)
         self._estimates = None
         self._estimator.add_sample(sample)
         samples = self._samples
@@ -1567,7 +1644,7 @@ class Engine:
             return
         ts.attempts = 0
         ts.indexes[req.quality] = idx
-        ts.sizes_number = None
+        ts.forget_sizes()
         if isinstance(idx, HlsPlaylistIndex):
             # An HLS master leaves duration and liveness to its media playlists.
             settle_hls_master(self._pres, (x for t in self._tracks for x in t.indexes))
@@ -1613,7 +1690,7 @@ class Engine:
             if r is not None and i != req.quality:
                 ts.indexes[i] = None
         ts.indexes[req.quality] = idx
-        ts.sizes_number = None
+        ts.forget_sizes()
         ts.next_index = None
         if ts.wait_until > now:
             ts.wait_until = 0.0
@@ -1692,7 +1769,7 @@ class Engine:
                             ts.index_reqs[i] = r.index
                     ts.period = pi
                     ts.next_index = None
-                    ts.sizes_number = None
+                    ts.forget_sizes()
                     continue
             sel = self._select_like(ts, period)
             if sel is not None:
