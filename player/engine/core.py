@@ -471,7 +471,10 @@ class Engine:
         gating = self._gating
         if len(gating) == 1:  # _playable_end(), inlined for one track
             ce = gating[0].buffer.contiguous_end(pos)
-            return 0.0 if ce is None else max(0.0, ce - pos)
+            if ce is None:
+                return 0.0
+            level = ce - pos
+            return level if level > 0.0 else 0.0  # max(0.0, level) without the call
         return max(0.0, self._playable_end() - pos)
 
     @property
@@ -1049,7 +1052,8 @@ class Engine:
             if all_ended and pos >= limit - _EPS:
                 self._finish(now, out)
                 return
-            t = now + max(0.0, limit - pos)
+            ahead = limit - pos
+            t = now + (ahead if ahead > 0.0 else 0.0)  # max(0.0, ahead) without the call
             if self._media_req is None:
                 horizon = pos + self._goal_s
                 for ts in tracks:
@@ -1136,6 +1140,19 @@ class Engine:
         for _ in range(3):
             self._repositioned = False
             horizon = self._pos + self._goal_s + self._goal_slack
+            tracks = self._tracks
+            if len(tracks) == 1:  # the candidate list below, for one track
+                ts = tracks[0]
+                if (
+                    not ts.ended
+                    and ts.wait_until <= now
+                    and ts.next_time < horizon
+                    and self._issue(ts, now, out)
+                ):
+                    return
+                if not self._repositioned:
+                    return
+                continue
             candidates = [
                 ts
                 for ts in self._tracks
@@ -1441,6 +1458,11 @@ class Engine:
                 state = _PLAYING
         pos = self._pos
         level = ts.buffer.contiguous_end(pos)
+        ahead = 0.0
+        if level is not None:
+            ahead = level - pos
+            if not ahead > 0.0:  # max(0.0, ahead) without the call
+                ahead = 0.0
         number = seg.number
         duration = seg.duration
         if number == ts.sizes_number and seg.start == ts.sizes_start:
@@ -1452,7 +1474,7 @@ class Engine:
             now,
             ts.ladder,
             duration,
-            0.0 if level is None else max(0.0, level - pos),  # buffer_level
+            ahead,  # buffer_level
             goal,  # buffer_target
             goal + duration,  # buffer_capacity
             est,  # throughput_bps
