@@ -20,12 +20,20 @@ The rule, per segment:
 3. Hysteresis on increases: none while less than ``min_increase_s`` (5 s) is buffered,
    unless the last downloads all ran at 1.5x the new rung; below 15 s of buffer, an
    increase goes no higher than the slowest of the last 3 downloads sustains.
-4. Hysteresis on decreases: none while ``max_decrease_s`` (9 s) or more is buffered ...
-5. ... except the quick downgrade that overrides all of the above: never start a segment
+4. Hysteresis on decreases: none while ``max_decrease_s`` (9 s) or more is buffered and
+   a segment's worth would still be once this segment, at the rung playing, arrived at
+   the estimate (under a collapsing rate a deep buffer goes in one download) ...
+5. End of the title (the last ``end_segments``, 5, robustMPC's horizon; playing): climb
+   to the highest rung at which every remaining segment, at ``safety_factor`` x the
+   estimate, arrives with a segment's worth still buffered; what is buffered when the
+   last one arrives would otherwise never be spent (robustMPC gets this from its
+   horizon shrinking at the end) ...
+6. ... except the quick downgrade that overrides all of the above: never start a segment
    the estimate says will take longer than the buffer lasts (the highest rung that fits).
 
 The defaults were tuned on Pensieve's setting (EnvivioDash3 ladder, 4 s chunks, 60 s
-buffer) over the FCC, Norway 3G and Puffer traces, against ``mpc``. Deterministic:
+buffer) over the FCC, Norway 3G and Puffer traces, against ``mpc``; rules 4's second
+condition and 5 were added when ``mpc`` was made stable and overtook it on Norway 3G. Deterministic:
 the state (mode, BOLA's placeholder) advances once per segment.
 """
 
@@ -79,10 +87,13 @@ class HybridPolicy:
         bola_free_s: float = 25.0,
         min_increase_s: float = 5.0,
         max_decrease_s: float = 9.0,
+        end_segments: int = 5,
         initial_quality: int = 0,
     ) -> None:
         if not 0 < safety_factor <= 1:
             raise ValueError(f"safety_factor must be in (0, 1], not {safety_factor}")
+        if end_segments < 0:
+            raise ValueError(f"end_segments must be >= 0, not {end_segments}")
         if leave_bola_s > enter_bola_s:
             raise ValueError("leave_bola_s must not exceed enter_bola_s")
         self.safety_factor = safety_factor
@@ -92,6 +103,7 @@ class HybridPolicy:
         self.bola_free_s = bola_free_s
         self.min_increase_s = min_increase_s
         self.max_decrease_s = max_decrease_s
+        self.end_segments = end_segments
         self.initial_quality = initial_quality
         self._state: PerSegmentState[HybridState] = PerSegmentState(HybridState())
 
@@ -105,6 +117,10 @@ class HybridPolicy:
     def _scaled(self, ctx: AbrContext, seconds: float) -> float:
         # The thresholds assume a deep buffer; a shallow engine target scales them down.
         return min(seconds, seconds * ctx.buffer_target / 30.0)
+
+    def _at_end(self, ctx: AbrContext) -> bool:
+        left = ctx.segments_left
+        return left is not None and left <= self.end_segments and ctx.state is PlaybackState.PLAYING
 
     def _rung(self, ctx: AbrContext, bps: float) -> int:
         return quality_for_bitrate(
@@ -169,7 +185,30 @@ class HybridPolicy:
                 q = max(last, min(q, self._rung(ctx, min(recent))))
                 reason += ", step limited to what recent downloads sustained"
         elif last is not None and q < last and buffer >= self._scaled(ctx, self.max_decrease_s):
-            q, reason = last, f"hold: {buffer:.1f} s buffered, no need to step down"
+            # Hold only if a segment's worth is still buffered once this one, at the
+            # rung playing, has arrived: under a collapsing rate a deep buffer is spent
+            # within one segment.
+            after = buffer - segment_bytes(ctx, last) * 8.0 / est - (ctx.latency_s or 0.0)
+            if after >= ctx.segment_duration:
+                q, reason = last, f"hold: {buffer:.1f} s buffered, no need to step down"
+
+        left = ctx.segments_left
+        if left is not None and self._at_end(ctx):
+            # End of the title: buffer left over when the last segment arrives is never
+            # played at a better rung. Climb as far as the rest of the title, at that
+            # rung and the safe estimate, keeps a segment's cushion all the way; keep a
+            # rung up to the one playing while the rest arrives without a stall.
+            n, dur = left, ctx.segment_duration
+            safe = est * self.safety_factor
+            slowest = min([safe] + [s.bps for s in ctx.samples[-SUSTAIN_SAMPLES:] if s.bps > 0])
+            for i in range(ctx.top, q, -1):
+                climb = last is None or i > last
+                # A climb must also hold at the slowest recent download's rate (as 3.).
+                rate = slowest if climb else safe
+                t = segment_bytes(ctx, i) * 8.0 / rate + (ctx.latency_s or 0.0)
+                if min(buffer - t, buffer - n * (t - dur) - dur) >= (dur if climb else 0.0):
+                    q, reason = i, f"end of title: {buffer:.1f} s buffered for {n} segments"
+                    break
 
         if ctx.segment_number > 0 and ctx.state is not PlaybackState.STARTUP:
             # Quick downgrade: the segment must arrive before the buffer runs dry.
@@ -196,9 +235,11 @@ class HybridPolicy:
             return None
         rate = progress.bytes_loaded / progress.elapsed_s  # bytes/s, latency included
         total = float(progress.bytes_total or segment_bytes(ctx, min(progress.quality, ctx.top)))
-        if (total - progress.bytes_loaded) / rate < ctx.buffer_level - self._scaled(
-            ctx, self.leave_bola_s
-        ):
+        spare = self._scaled(ctx, self.leave_bola_s)
+        if self._at_end(ctx):
+            # The end-of-title climb spends the buffer on purpose: keep a segment's worth.
+            spare = min(spare, ctx.segment_duration)
+        if (total - progress.bytes_loaded) / rate < ctx.buffer_level - spare:
             # The buffer pays for the rest of this download with room to spare: finish it
             # (abandoning here only cuts a step up short and flaps back).
             return None

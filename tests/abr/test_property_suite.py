@@ -26,13 +26,10 @@ def test_decision_properties(factory: type) -> None:
     check_policy(factory, sessions=False, config=QUICK)
 
 
-@pytest.mark.parametrize("factory", [BolaPolicy, HybridPolicy], ids=lambda f: f.name)
+@pytest.mark.parametrize("factory", FIVE, ids=lambda f: f.name)
 def test_session_properties_on_the_reference_model(factory: type) -> None:
-    # The Pensieve reference model stands in until traces' engine-driven simulator
-    # provides traces.testing.default_session_runner(). throughput, bba and mpc do not
-    # pass every session property yet: dash.js's throughput rule
-    # flaps under jitter; BBA-0's safe area is too timid for very wide ladders at 60 s;
-    # robustMPC cycles slowly near a rung and can stall for milliseconds at the end.
+    # Pensieve's chunk-level model, independent of traces' engine-driven simulator
+    # (tests/sim/test_check_policy.py runs the same suite through the engine).
     check_policy(factory, run_session=PensieveReferenceRunner(), config=QUICK)
 
 

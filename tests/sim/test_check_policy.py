@@ -26,6 +26,6 @@ def test_default_runner_is_the_engine_simulator() -> None:
     assert sum(r.rebuffer_s for r in records[1:]) == 0
 
 
-@pytest.mark.parametrize("name", ["throughput", "bola", "hybrid", "bba"])
+@pytest.mark.parametrize("name", ["throughput", "bola", "hybrid", "bba", "mpc"])
 def test_our_policies_pass_check_policy(name: str) -> None:
     check_policy(lambda: create_policy(name), config=PropertySettings(derandomize=True))
