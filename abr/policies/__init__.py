@@ -1,7 +1,8 @@
 """The ABR policies abrkit ships, each registered by name when this package is imported.
 
-``throughput`` (dash.js rate rules), ``bola`` (BOLA-E), ``hybrid`` (throughput at low
-buffer, BOLA-E at high buffer, with hysteresis), ``bba`` (BBA-0), ``mpc`` (robustMPC).
+``throughput`` (dash.js rate rules with Shaka's up/down hysteresis), ``bola`` (BOLA-E),
+``hybrid`` (throughput at low buffer, BOLA-E at high buffer, with hysteresis), ``bba``
+(BBA-0), ``mpc`` (robustMPC made stable; ``MpcPolicy.pensieve()`` is Pensieve's own).
 """
 
 from abr.policies._common import InvalidContextError

@@ -48,13 +48,14 @@ plans stalls it could avoid):
    the rung playing later in the window (``dips=False``): the forecast is flat over the
    window and its end values no buffer, so a dip that lets one more high segment into
    the window looks like a gain, and the executed dip is followed by a re-plan, not
-   the climb. Steps up are not made
-   dearer than Pensieve makes them: under linear QoE stepping up now and stepping up
-   next segment score alike, so an extra switch cost there (or breaking ties towards
-   the rung playing) defers every step up for good.
+   the climb. Steps up are not made dearer than Pensieve makes them: under linear QoE
+   stepping up now and stepping up next segment score alike, so an extra switch cost
+   there (or breaking ties towards the rung playing) defers every step up for good.
 
-Rewards equal within float rounding are ties, resolved as Pensieve's ``>=`` does (the
-sequence enumerated last: the highest first rung).
+Rewards equal up to float rounding (relative 1e-9) are ties, in both variants, resolved
+as Pensieve's ``>=`` resolves equal rewards: the sequence enumerated last (the highest
+first rung). Pensieve's own arithmetic (kbit/s over 1000) can round such a tie either
+way; we do not reproduce its rounding, only its order.
 
 For the exact robustMPC error term the context should carry at least the last 10
 samples; with fewer, the forecasts of the oldest ones use the samples there are.
