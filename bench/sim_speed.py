@@ -6,29 +6,48 @@
    model as shipped (in-flight downloads report progress every 0.5 s so BOLA-E may
    abandon them), the same without progress reports (no abandonment checks), and the
    ``pensieve`` model on Pensieve's 48-chunk video for scale.
-2. A sweep of 500 sessions (the curated traces cycled, four policies) on 1 and on 2
+2. Where the first variant's time goes: its engine calls (start, tick, progress,
+   complete, as the simulator made them) recorded once and replayed on fresh engines,
+   with ``bola`` and with a policy that always answers the same rung; the rest of a
+   session is the simulator's link model and bookkeeping.
+3. With ``--against REV`` (a git revision, e.g. ``HEAD~3``): the first variant at that
+   revision and at the working tree, each in its own process, runs interleaved, so the
+   speed-up is measured side by side under the same load.
+4. A sweep of 500 sessions (the curated traces cycled, four policies) on 1 and on 2
    worker processes.
 
 The machine is shared: CPU time (``time.process_time``) is printed next to wall time, and
 every figure comes from this one run.
 
-    .venv/bin/python bench/sim_speed.py [--repeat 21] [--sessions 500]
+    .venv/bin/python bench/sim_speed.py [--repeat 21] [--sessions 500] [--against REV]
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 from _figures import figure, print_json
 
 import abr.policies  # noqa: F401  (registers the policies)
+from abr import AbrContext, Decision, create_policy
+from player.engine import Engine
 from traces import trace_files
 from traces.loaders import load_trace
 from traces.sim import Simulator, get_model, load_video
 from traces.sim.replay import NamedTrace
 from traces.sim.sweep import sweep
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DATASETS = ["fcc-2016", "norway-hsdpa-3g", "puffer-2022-02-18", "ghent-4g-lte"]
 
@@ -73,6 +92,127 @@ def one_session(repeat: int) -> list[tuple[str, float]]:
     return speeds
 
 
+class _OneRung:
+    """A policy that costs nothing: always rung 5, never abandons."""
+
+    name = "one-rung"
+
+    def choose(self, ctx: AbrContext) -> Decision:
+        return Decision(min(5, len(ctx.ladder) - 1), "fixed")
+
+
+def engine_alone(repeat: int) -> dict[str, float]:
+    """Median CPU ms of the first variant's engine calls replayed on fresh engines."""
+    bbb = load_video("bbb.json")
+    trace = load_trace(trace_files("ghent-4g-lte")[0])
+    sim = Simulator(bbb, get_model("sabre"))
+    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
+    names = ("start", "tick", "progress", "complete")
+    originals = {n: getattr(Engine, n) for n in names}
+
+    def recorder(name: str) -> Any:
+        def call(self: Engine, *args: Any, **kwargs: Any) -> Any:
+            calls.append((name, args, kwargs))
+            return originals[name](self, *args, **kwargs)
+
+        return call
+
+    for n in names:
+        setattr(Engine, n, recorder(n))
+    try:
+        sim.run(trace, "bola")
+    finally:
+        for n in names:
+            setattr(Engine, n, originals[n])
+
+    def replay(policy: Any) -> float:
+        engine = Engine(
+            sim._presentation, policy, sim.estimator(), sim.config, decodable=lambda _: True
+        )
+        c0 = time.process_time()
+        for name, args, kwargs in calls:
+            getattr(engine, name)(*args, **kwargs)
+        return time.process_time() - c0
+
+    out: dict[str, float] = {}
+    makers: list[tuple[str, Callable[[], Any]]] = [
+        ("bola", lambda: create_policy("bola")),
+        ("one rung", _OneRung),
+    ]
+    for label, make in makers:
+        replay(make())
+        out[label] = statistics.median(replay(make()) for _ in range(repeat)) * 1e3
+    counts = {n: sum(1 for c in calls if c[0] == n) for n in names}
+    print(
+        f"\nthe engine alone: the first variant's {len(calls)} engine calls "
+        f"({counts['tick']} tick, {counts['progress']} progress, {counts['complete']} "
+        f"complete) replayed on fresh engines (median CPU ms of {repeat})"
+    )
+    print(f"  with bola                          {out['bola']:8.2f}")
+    print(f"  with a policy that costs nothing   {out['one rung']:8.2f}")
+    return out
+
+
+_AB_CHILD = r"""
+import sys, time
+sys.path.insert(0, sys.argv[1])
+import abr.policies  # noqa: F401
+from traces import trace_files
+from traces.loaders import load_trace
+from traces.sim import Simulator, get_model, load_video
+sim = Simulator(load_video("bbb.json"), get_model("sabre"))
+trace = load_trace(trace_files("ghent-4g-lte")[0])
+sim.run(trace, "bola")
+for _ in sys.stdin:
+    c0 = time.process_time()
+    sim.run(trace, "bola")
+    print(time.process_time() - c0, flush=True)
+"""
+
+
+def against(rev: str, repeat: int) -> tuple[float, float]:
+    """Median CPU ms of the first variant at ``rev`` and at the working tree, interleaved."""
+    with tempfile.TemporaryDirectory() as tmp:
+        archive = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", rev], check=True, capture_output=True
+        ).stdout
+        old = Path(tmp) / "old"
+        old.mkdir()
+        with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+            tar.extractall(old, filter="data")
+        trees = {"old": str(old), "new": str(ROOT)}
+        procs = {
+            k: subprocess.Popen(
+                [sys.executable, "-c", _AB_CHILD, tree],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                text=True,
+            )
+            for k, tree in trees.items()
+        }
+        times: dict[str, list[float]] = {k: [] for k in trees}
+        try:
+            for _ in range(repeat):
+                for k, p in procs.items():
+                    assert p.stdin is not None and p.stdout is not None
+                    p.stdin.write("\n")
+                    p.stdin.flush()
+                    times[k].append(float(p.stdout.readline()))
+        finally:
+            for p in procs.values():
+                if p.stdin is not None:
+                    p.stdin.close()
+                p.wait(timeout=60)
+    old_ms = statistics.median(times["old"]) * 1e3
+    new_ms = statistics.median(times["new"]) * 1e3
+    print(
+        f"\nthe first variant at {rev} and now, interleaved in two processes "
+        f"(median CPU ms of {repeat}): {old_ms:.2f} -> {new_ms:.2f}, "
+        f"{old_ms / new_ms:.2f}x as fast"
+    )
+    return old_ms, new_ms
+
+
 def many_sessions(n: int) -> dict[int, float]:
     video = load_video("bbb.json")
     files = [NamedTrace(ds, f) for ds in DATASETS for f in trace_files(ds)]
@@ -110,10 +250,15 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=21)
     ap.add_argument("--sessions", type=int, default=500)
+    ap.add_argument(
+        "--against", metavar="REV", help="also time the first variant at this git revision"
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = ap.parse_args()
     calibration()
     one = one_session(args.repeat)
+    alone = engine_alone(args.repeat)
+    versus = against(args.against, args.repeat) if args.against else None
     many = many_sessions(args.sessions)
     if args.json:
         label, speed = one[0]
@@ -132,7 +277,24 @@ def main() -> int:
                 f"{args.sessions} sessions (curated traces x 4 policies, bbb, sabre) on 2 "
                 f"processes; {many[1]:.0f} on 1",
             ),
+            figure(
+                "engine alone (one session's calls)",
+                round(alone["bola"], 2),
+                "CPU ms",
+                f"median of {args.repeat}: the first variant's engine calls replayed with "
+                f"bola; {alone['one rung']:.2f} ms with a policy that costs nothing",
+            ),
         ]
+        if versus is not None:
+            figs.append(
+                figure(
+                    f"simulation speed-up since {args.against}",
+                    round(versus[0] / versus[1], 2),
+                    "x",
+                    f"median CPU ms of {args.repeat} interleaved runs of the first variant: "
+                    f"{versus[0]:.2f} at {args.against}, {versus[1]:.2f} now",
+                )
+            )
         print_json(__file__, figs)
     return 0
 
