@@ -234,6 +234,8 @@ class BolaPolicy:
             ctx, self._state.current(ctx), params, self.initial_quality
         )
         self._state.stage(ctx, new_state)
+        if q.__class__ is int and 0 <= q < len(ctx.ladder):
+            return Decision(q, reason)  # what decision() gives, without clamping
         return decision(ctx, q, reason)
 
     def should_abandon(self, ctx: AbrContext, progress: DownloadProgress) -> int | None:

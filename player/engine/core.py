@@ -189,16 +189,11 @@ class _Track:
         self.track = track
         self.reps = sel.reps
         self.period = period
-        self.ladder = tuple(
-            Rung(
-                index=i,
-                bitrate_bps=int(r.bandwidth),
-                width=r.width,
-                height=r.height,
-                codecs=r.codecs or track.codecs,
-                id=r.id,
+        self.ladder = _ladder(
+            tuple(
+                (int(r.bandwidth), r.width, r.height, r.codecs or track.codecs, r.id)
+                for r in sel.reps
             )
-            for i, r in enumerate(sel.reps)
         )
         self.indexes = [r.index if isinstance(r.index, SegmentIndex) else None for r in sel.reps]
         self.index_reqs = [r.index if isinstance(r.index, IndexRequest) else None for r in sel.reps]
@@ -2258,6 +2253,27 @@ class Engine:
             if t > now:
                 return t + 0.01
         return self._poll_time(ts, now)
+
+
+# Ladders by value, so that sessions over one presentation share one ladder object: a
+# policy may cache what it derives from a ladder by identity (BOLA's parameters, the
+# ladder checks), and a simulator sweep plays hundreds of sessions over one ladder.
+_RungFields = tuple[int, int | None, int | None, str | None, str]
+_LADDERS: dict[tuple[_RungFields, ...], tuple[Rung, ...]] = {}
+
+
+def _ladder(rungs: tuple[_RungFields, ...]) -> tuple[Rung, ...]:
+    """The rungs ``(bitrate_bps, width, height, codecs, id)``, lowest first, as Rungs."""
+    ladder = _LADDERS.get(rungs)
+    if ladder is None:
+        ladder = tuple(
+            Rung(index=i, bitrate_bps=b, width=w, height=h, codecs=c, id=rid)
+            for i, (b, w, h, c, rid) in enumerate(rungs)
+        )
+        if len(_LADDERS) >= 64:
+            _LADDERS.clear()
+        _LADDERS[rungs] = ladder
+    return ladder
 
 
 def _next_time(ts: _Track) -> float:
