@@ -195,11 +195,14 @@ class _Track:
                 for r in sel.reps
             )
         )
-        self.indexes = [r.index if isinstance(r.index, SegmentIndex) else None for r in sel.reps]
-        self.index_reqs = [r.index if isinstance(r.index, IndexRequest) else None for r in sel.reps]
-        self.fallback_inits = [
-            r.index.init if isinstance(r.index, IndexRequest) else None for r in sel.reps
+        # (isinstance against the SegmentIndex ABC is slow: one test per rung)
+        requests = [r.index if isinstance(r.index, IndexRequest) else None for r in sel.reps]
+        self.index_reqs = requests
+        self.indexes = [
+            None if q is not None or r.index is None else cast(SegmentIndex, r.index)
+            for r, q in zip(sel.reps, requests, strict=True)
         ]
+        self.fallback_inits = [None if q is None else q.init for q in requests]
         self.next_number = None
         self.next_index = None
         self.decided = None
