@@ -16,6 +16,7 @@ from typing import Any, Literal
 
 import av
 import av.error
+import av.logging
 from av.audio.codeccontext import AudioCodecContext
 from av.audio.frame import AudioFrame
 from av.container import InputContainer
@@ -112,8 +113,12 @@ class StreamDecoder:
             )
         self.codec_name = ctx.name
         if kind == "video":
-            # Frame and slice threads: PyAV releases the GIL while FFmpeg decodes.
-            ctx.thread_type = "AUTO"
+            # Frame and slice threads: PyAV releases the GIL while FFmpeg decodes. But
+            # frame threads only while PyAV's Python log callback is off (its default):
+            # with it on, a frame worker that logs waits for the GIL while the thread
+            # freeing the codec context (PyAV's dealloc holds the GIL) waits for that
+            # worker, a deadlock.
+            ctx.thread_type = "AUTO" if av.logging.get_level() is None else "SLICE"
             ctx.thread_count = threads
         if not isinstance(ctx, (VideoCodecContext, AudioCodecContext)):
             self._template.close()

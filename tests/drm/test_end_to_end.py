@@ -245,8 +245,12 @@ def test_shaka_mpd_content_protection(packaged: dict[str, Packaged], scheme: str
 
 @pytest.fixture(autouse=True)
 def _quiet_av() -> Iterator[None]:
+    # PyAV's Python log callback must not outlive these tests: with it installed, an
+    # FFmpeg worker thread that logs needs the GIL while a codec context being freed
+    # (PyAV's dealloc holds the GIL) waits for that worker, and the process deadlocks.
     av.logging.set_level(av.logging.ERROR)
     yield
+    av.logging.set_level(None)
 
 
 async def test_key_manager_gets_each_license_once(
