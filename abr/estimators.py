@@ -99,9 +99,15 @@ class LatencyTracker:
 
     def add(self, latency_s: float) -> None:
         """Record one time-to-first-byte measurement in seconds."""
-        if latency_s > 0 and math.isfinite(latency_s):
-            self._fast.sample(1.0, latency_s)
-            self._slow.sample(1.0, latency_s)
+        if 0.0 < latency_s < math.inf:
+            # _Ewma.sample(1.0, latency_s) for both, inlined (a per-download call);
+            # alpha ** 1.0 is alpha exactly, so the same floats come out.
+            for ewma in (self._fast, self._slow):
+                adj = ewma._alpha
+                new = latency_s * (1.0 - adj) + adj * ewma._estimate
+                if math.isfinite(new):
+                    ewma._estimate = new
+                    ewma._total_weight += 1.0
 
     def estimate_s(self) -> float | None:
         """The current latency estimate in seconds, or None before any sample."""
@@ -175,8 +181,13 @@ class EwmaEstimator:
             return
         bps = sample.bps
         self._bytes_sampled += sample.nbytes
-        self._fast.sample(sample.seconds, bps)
-        self._slow.sample(sample.seconds, bps)
+        seconds = sample.seconds
+        for ewma in (self._fast, self._slow):  # _Ewma.sample, inlined (per download)
+            adj = ewma._alpha**seconds
+            new = bps * (1.0 - adj) + adj * ewma._estimate
+            if math.isfinite(new):
+                ewma._estimate = new
+                ewma._total_weight += seconds
 
     def estimate_bps(self) -> float | None:
         """min(fast, slow) once ``min_total_bytes`` are sampled, else ``default_bps``."""

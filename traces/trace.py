@@ -28,6 +28,9 @@ from player.errors import Code, PlayerError
 
 FloatArray = npt.NDArray[np.float64]
 
+_bisect_left = bisect.bisect_left
+_bisect_right = bisect.bisect_right
+
 
 def _invalid(message: str, name: str) -> PlayerError:
     return PlayerError(Code.TRACE_INVALID, message, data={"trace": name})
@@ -241,8 +244,20 @@ class Trace:
         """Bits the link delivers from trace time ``t0`` to ``t1`` (0 when ``t1 <= t0``)."""
         if t1 <= t0:
             return 0.0
-        base = self._loop_base(t0)
-        return max(0.0, self._cum_scalar(t1 - base) - self._cum_scalar(t0 - base))
+        d = self.duration
+        base = math.floor(t0 / d) * d
+        a = t0 - base
+        b = t1 - base
+        if a >= 0.0 and b < d:
+            # Both ends in one loop (the common case): _cum_scalar's arithmetic with
+            # loops = 0, inlined; the same floats come out.
+            starts, cum, rates = self._starts_list, self._cum_list, self._rates_list
+            i = _bisect_right(starts, a) - 1
+            j = _bisect_right(starts, b) - 1
+            return max(
+                0.0, (cum[j] + rates[j] * (b - starts[j])) - (cum[i] + rates[i] * (a - starts[i]))
+            )
+        return max(0.0, self._cum_scalar(b) - self._cum_scalar(a))
 
     def bytes_between(self, t0: float, t1: float) -> float:
         """Bytes the link delivers from trace time ``t0`` to ``t1`` (fractional)."""
@@ -278,9 +293,24 @@ class Trace:
         ``start`` (looping as needed; periods of rate 0 are waited out)."""
         if nbytes <= 0:
             return 0.0
-        s = start - self._loop_base(start)
-        target = self._cum_scalar(s) + 8.0 * nbytes
-        return max(0.0, self.time_when_cumulative(target) - s)
+        d = self.duration
+        s = start - math.floor(start / d) * d
+        if not 0.0 <= s < d:  # float rounding at a loop boundary: the general path
+            target = self._cum_scalar(s) + 8.0 * nbytes
+            return max(0.0, self.time_when_cumulative(target) - s)
+        # The simulator's per-request call: _cum_scalar and time_when_cumulative inlined
+        # for a start and an end inside one loop (loops = 0), the same floats come out.
+        starts, cum, rates = self._starts_list, self._cum_list, self._rates_list
+        i = _bisect_right(starts, s) - 1
+        target = cum[i] + rates[i] * (s - starts[i]) + 8.0 * nbytes
+        if not target < cum[-1]:
+            return max(0.0, self.time_when_cumulative(target) - s)
+        j = _bisect_left(cum, target, 1) - 1
+        if j >= len(starts):
+            j = len(starts) - 1
+        rate = rates[j]
+        within = (target - cum[j]) / rate if rate > 0 else 0.0
+        return max(0.0, (starts[j] + within) - s)
 
     def mean_rate_between(self, t0: float, t1: float) -> float:
         """Mean rate in bits/s over ``[t0, t1)``, the figure a 1-s window check wants."""

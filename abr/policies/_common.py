@@ -42,9 +42,38 @@ def _validate_ladder(ladder: tuple[Rung, ...]) -> None:
     _VALID_LADDER[:] = [ladder]
 
 
+_INF = math.inf
+
+
 def validate_context(ctx: AbrContext) -> None:
     """Raise :class:`InvalidContextError` for a context no policy can decide on."""
-    _validate_ladder(ctx.ladder)
+    ladder = ctx.ladder
+    if not (_VALID_LADDER and _VALID_LADDER[0] is ladder):
+        _validate_ladder(ladder)
+    # Fast path, called per decision and per progress report: chained comparisons are
+    # False for NaN and infinities, so one expression accepts every valid context; any
+    # failure falls through to the field-by-field checks, which name the culprit.
+    tp = ctx.throughput_bps
+    lat = ctx.latency_s
+    last = ctx.last_quality
+    sizes = ctx.next_sizes
+    if (
+        0.0 < ctx.segment_duration < _INF
+        and 0.0 <= ctx.buffer_level < _INF
+        and 0.0 <= ctx.buffer_target < _INF
+        and 0.0 <= ctx.buffer_capacity < _INF
+        and -_INF < ctx.now < _INF
+        and 0.0 <= ctx.rebuffer_s < _INF
+        and (tp is None or 0.0 <= tp < _INF)
+        and (lat is None or 0.0 <= lat < _INF)
+        and (last is None or 0 <= last <= len(ladder) - 1)
+        and (sizes is None or len(sizes) == len(ladder))
+    ):
+        return
+    _validate_fields(ctx)
+
+
+def _validate_fields(ctx: AbrContext) -> None:
     if not (math.isfinite(ctx.segment_duration) and ctx.segment_duration > 0):
         raise InvalidContextError(f"segment_duration is {ctx.segment_duration}")
     for name in ("buffer_level", "buffer_target", "buffer_capacity", "now", "rebuffer_s"):
