@@ -28,7 +28,7 @@ only (as dash.js does first) and otherwise left to the engine's buffer target.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from abr.interface import AbrContext, Decision, DownloadProgress, PlaybackState, Rung
 from abr.policies._common import (
@@ -61,6 +61,7 @@ class BolaParameters:
     vp: float
     gp: float
     buffer_time: float
+    _max_buffers: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def score(self, quality: int, buffer_s: float) -> float:
         """BOLA's objective for fetching ``quality`` at effective buffer ``buffer_s``."""
@@ -70,17 +71,23 @@ class BolaParameters:
         """The rung BOLA prefers at ``buffer_s`` (ties go to the higher rung, as dash.js)."""
         # score() inlined (the same arithmetic in the same order): this runs at every
         # decision of every simulated session.
-        vp, gp, utilities, bitrates = self.vp, self.gp, self.utilities, self.bitrates
+        tops, bitrates = self._max_buffers, self.bitrates
         best, best_score = 0, -math.inf
         for i in range(len(bitrates)):
-            s = (vp * (utilities[i] + gp) - buffer_s) / bitrates[i]
+            s = (tops[i] - buffer_s) / bitrates[i]
             if s >= best_score:
                 best, best_score = i, s
         return best
 
     def max_buffer_for_quality(self, quality: int) -> float:
         """The buffer level above which BOLA would rather wait than fetch ``quality``."""
-        return self.vp * (self.utilities[quality] + self.gp)
+        return self._max_buffers[quality]
+
+    def __post_init__(self) -> None:
+        # vp * (utility + gp) per rung, computed once: every decision and abandonment
+        # check uses it (the same product, so the same floats as computing it inline).
+        vp, gp = self.vp, self.gp
+        object.__setattr__(self, "_max_buffers", tuple(vp * (u + gp) for u in self.utilities))
 
     def min_buffer_for_quality(self, quality: int) -> float:
         """The lowest buffer level at which BOLA prefers ``quality`` to every lower rung."""
@@ -267,13 +274,13 @@ def bola_abandon(
     if remaining <= 0:
         return None
     effective = max(0.0, ctx.buffer_level + placeholder - latency)
-    vp, gp, utilities, bitrates = params.vp, params.gp, params.utilities, params.bitrates
-    best = (vp * (gp + utilities[q]) - effective) / remaining
+    tops, bitrates = params._max_buffers, params.bitrates  # vp * (gp + utility)
+    best = (tops[q] - effective) / remaining
     abandon_to: int | None = None
     rate_q = bitrates[q]
     for i in range(q):
         other = total * bitrates[i] / rate_q
-        other_score = (vp * (gp + utilities[i]) - effective) / other
+        other_score = (tops[i] - effective) / other
         if other < remaining and other_score > best:
             best, abandon_to = other_score, i
     return abandon_to
