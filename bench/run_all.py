@@ -54,7 +54,6 @@ QUICK: dict[str, list[str]] = {
     "fuzz_long": ["--inputs", "2000"],
     "qoe_table": ["--limit", "2", "--no-oracle"],
     "soak": ["--hours", "0.1", "--every", "10"],
-    "abr_pensieve_qoe": ["--limit", "2"],
     "abr_policies": ["--reps", "2"],
     "drm_license_latency": ["--reps", "20"],
     "manifest_index": ["--reps", "3", "--lookups", "500"],

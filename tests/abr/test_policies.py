@@ -21,7 +21,7 @@ from abr.policies import (
 from abr.policies.bola import bola_parameters
 from abr.policies.mpc import robust_forecast
 from abr.testing import contexts, ladders
-from tests.abr.reference_runner import PensieveReferenceRunner
+from traces.testing import EngineSessionRunner
 
 KBPS = [300, 750, 1200, 1850, 2850, 4300]
 LADDER = tuple(Rung(i, b * 1000) for i, b in enumerate(KBPS))
@@ -405,8 +405,9 @@ def test_mpc_does_not_dip_to_fit_more_top_segments_in_its_window() -> None:
 def test_mpc_rebuffer_penalty_scales_with_the_ladder() -> None:
     # A 10/30/90 Mbit/s ladder over 50 Mbit/s: at Pensieve's fixed 4.3 per second a
     # stall costs less than the top rung gains, so its MPC stalls on purpose.
+    # The real engine in Pensieve's simulator model (0.95 payload, 80 ms RTT, 60 s cap).
     ladder = (Rung(0, 10_000_000), Rung(1, 30_000_000), Rung(2, 90_000_000))
-    runner = PensieveReferenceRunner()
+    runner = EngineSessionRunner("pensieve")
 
     def stalled(policy: MpcPolicy) -> float:
         records = runner.run(policy, [(1000.0, 50e6)], ladder, 4.0, 20)

@@ -1,4 +1,8 @@
-"""abr.testing's property suite: our five policies through it, and bad policies caught."""
+"""abr.testing's property suite: our five policies' decisions, and bad policies caught.
+
+Sessions run through the default runner, the simulator on the real engine
+(tests/sim/test_check_policy.py runs the whole suite on the five policies that way).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,7 @@ import sys
 
 import pytest
 
-from abr.interface import AbrContext, Decision, Rung
+from abr.interface import AbrContext, Decision
 from abr.policies import BbaPolicy, BolaPolicy, HybridPolicy, MpcPolicy, ThroughputPolicy
 from abr.testing import (
     PolicyPropertyError,
@@ -15,7 +19,6 @@ from abr.testing import (
     check_policy,
     count_blips,
 )
-from tests.abr.reference_runner import PensieveReferenceRunner
 
 FIVE = [ThroughputPolicy, BolaPolicy, HybridPolicy, BbaPolicy, MpcPolicy]
 QUICK = PropertySettings(max_examples=40, session_examples=10, derandomize=True)
@@ -24,13 +27,6 @@ QUICK = PropertySettings(max_examples=40, session_examples=10, derandomize=True)
 @pytest.mark.parametrize("factory", FIVE, ids=lambda f: f.name)
 def test_decision_properties(factory: type) -> None:
     check_policy(factory, sessions=False, config=QUICK)
-
-
-@pytest.mark.parametrize("factory", FIVE, ids=lambda f: f.name)
-def test_session_properties_on_the_reference_model(factory: type) -> None:
-    # Pensieve's chunk-level model, independent of traces' engine-driven simulator
-    # (tests/sim/test_check_policy.py runs the same suite through the engine).
-    check_policy(factory, run_session=PensieveReferenceRunner(), config=QUICK)
 
 
 class FlipFlop:
@@ -74,7 +70,7 @@ def test_nondeterminism_is_caught() -> None:
 
 def test_flip_flop_is_caught_in_sessions() -> None:
     with pytest.raises(BaseException) as info:  # hypothesis may group several failures
-        check_policy(FlipFlop, run_session=PensieveReferenceRunner(), config=QUICK)
+        check_policy(FlipFlop, config=QUICK)  # the default runner: the real engine
     text = str(info.value) + "".join(str(e) for e in getattr(info.value, "exceptions", ()))
     assert "property" in text
 
@@ -87,7 +83,7 @@ def test_always_top_rebuffers() -> None:
             return Decision(ctx.top)
 
     with pytest.raises(PolicyPropertyError, match="rebuffering"):
-        check_policy(AlwaysTop, run_session=PensieveReferenceRunner(), config=QUICK)
+        check_policy(AlwaysTop, config=QUICK)
 
 
 def test_missing_default_runner_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -101,21 +97,3 @@ def test_count_blips() -> None:
     assert count_blips([1, 1, 1, 2, 2, 2, 3, 3, 3]) == 0  # a staircase is not a blip
     assert count_blips([2, 2, 2, 1, 1, 2, 2, 2]) == 1
     assert count_blips([2, 2, 2, 1, 1, 1, 2, 2, 2]) == 0  # dwelt long enough
-
-
-def test_reference_runner_follows_pensieve_dynamics() -> None:
-    ladder = (Rung(0, 1_000_000), Rung(1, 2_000_000))
-
-    class Low:
-        name = "low"
-
-        def choose(self, ctx: AbrContext) -> Decision:
-            return Decision(0)
-
-    recs = PensieveReferenceRunner().run(Low(), [(1000.0, 1_000_000.0)], ladder, 4.0, 3)
-    # 500 kB at 0.95 x 1 Mbit/s plus one 80 ms round trip.
-    delay = 500_000 / (1_000_000 / 8 * 0.95) + 0.08
-    assert recs[0].download_s == pytest.approx(delay)
-    assert recs[0].rebuffer_s == pytest.approx(delay)  # startup
-    assert recs[1].rebuffer_s == pytest.approx(delay - 4.0)  # 4 s buffered, fetch outlasts it
-    assert recs[1].buffer_s == pytest.approx(4.0)
