@@ -1,49 +1,75 @@
 """``oracle``: the offline optimum of a session, for evaluation only.
 
-The oracle sees the whole trace in advance and chooses every segment's rung to maximise
-the session's linear QoE (Pensieve's ``qoe_lin``: bitrate in Mbit/s, minus 4.3 per second
-of rebuffering, minus the bitrate change; segment 0's startup is not counted) by dynamic
-programming over segments. It models the simulator's session exactly as the engine runs
-it for one video track without abandonment:
+The oracle sees the whole trace in advance and chooses every segment's rung (and which
+downloads to abandon, and when) to maximise the session's linear QoE (Pensieve's
+``qoe_lin``: bitrate in Mbit/s, minus 4.3 per second of rebuffering, minus the bitrate
+change; segment 0's bitrate and the startup delay are not counted) by dynamic programming
+over segments. It models the simulator's session as the engine runs it for one video
+track:
 
 - a request waits its latency, then its bytes flow through the link (payload share,
-  per-request noise, Pensieve's trace pause during the round trip) from
-  :class:`~traces.sim.link.Link`, the same code the simulator uses;
-- segment 0 is fetched at time 0 (at ``abr.first_quality`` when the model fixes it);
-  playback starts once ``buffer.start_s`` is buffered; the buffer drains while playing; a
-  segment arriving after the buffer ran dry has stalled playback since then;
-- the next request goes out as soon as the buffer is under the goal
-  (``buffer.goal_s``), at once otherwise.
+  per-request noise, Pensieve's trace pause during the round trip) with the arithmetic
+  of :class:`~traces.sim.link.Link`;
+- before playback starts, each segment is requested as the previous one arrives (segment
+  0 at time 0, at ``abr.first_quality`` when the model fixes it), after its rung's init
+  segment when that rung has none yet; playback starts once ``buffer.start_s`` is
+  buffered (or everything is);
+- then the buffer drains while playing; a segment arriving after the buffer ran dry has
+  stalled playback since then; the next request goes out at once while the buffer is
+  under the goal (``buffer.goal_s``), else 1 us after it fell to the goal (the engine's
+  wake-up tolerance);
+- where the model lets a policy abandon (``streaming.abandon`` with progress reports), a
+  download at a rung above 0 may be given up at any of its progress reports (every
+  ``progress_interval_s`` from its first byte, while bytes are still due) for a lower
+  rung, requested at once.
 
-**Why the pruning is exact.** After each segment a state is ``(arrival a, dry time D,
-last rung, QoE so far)``, ``D`` being when the buffer would run dry. The link is FIFO
-(starting later never finishes earlier), so a state that arrived no later, has no more
-buffer and more QoE than another's ``QoE + 4.3 x (D2 - D1) + |R1 - R2|`` can do
-everything the other can: it may stall ``D2 - D1`` seconds on purpose to reach the same
-dry time (paying exactly that penalty) and wait until ``a2`` before its next request;
-from then on both are the same. States so dominated are dropped; what survives is a
-Pareto front per segment, and the best final state is the optimum.
+**Startup time is free.** ``qoe_lin`` does not count the startup delay, so arriving later
+before playback starts is not worse: it moves the whole session against the trace and
+may spare stalls later. A policy can buy such delay with a big segment in startup, an
+init segment, or a download it abandons late. So while in startup the DP keeps every
+timing apart (only states with the same arrival time and the same init segments compete)
+and tries every abandonment: each progress report, each lower rung.
 
-That argument lets the player wait before a request and pause playback at will, so the
-DP solves a relaxation of the engine's rules that contains them: its value is an upper
-bound on every policy's QoE, always. It equals the engine's optimum (and so exhaustive
-search) whenever the relaxation changes nothing: when playback resumes as soon as one
-segment arrives (``buffer.resume_s`` at most a segment: the ``pensieve`` and ``sabre``
-presets) and refills are not quantised. Pensieve's 500 ms sleeps are such a
-quantisation: where its 60 s cap binds, the bound can exceed what any real schedule
-reaches (by little: it only moves requests by under 0.5 s when 60 s are buffered). Init
-segments are treated as free (a relaxation too).
+**After startup the pruning is exact.** A playing state is ``(arrival a, dry time D, last
+rung, QoE so far)``. The link is FIFO (one latency for the whole trace; starting later
+never finishes earlier), so if a state arrived no later, runs dry no later and has
+``QoE >= QoE' + 4.3 x (D' - D) + |R - R'|`` over another, then after any same choice it
+still does (``QoE + 4.3 x D`` moves by the same amount for both): whatever the other can
+reach, it reaches at least as well, and the other is dropped. A state that can never be
+held back by the goal and has no less buffer and no less QoE (less the smoothing) wins
+likewise. What the DP leaves out after startup only delays a request, which in a FIFO
+link never helps: the init segment of a new rung (treated as free), an abandoned download
+(the rung kept at last, requested at once, arrives no later). (The 1 us refill slack
+breaks that monotony by up to 1 us, the scale of :func:`qoe_tolerance`.)
+
+That also makes the DP a relaxation where the engine's rules are stricter than its own:
+playback resumes as soon as a segment arrives (``buffer.resume_s`` above one segment
+only adds stall time), and refills are not quantised (Pensieve's 500 ms sleeps only delay
+requests). Its value is therefore an upper bound on every policy's QoE (to
+:func:`qoe_tolerance`), and equal to the engine's optimum (the best of all plans played
+by the engine: exhaustive search) whenever those rules change nothing: ``resume_s`` at
+most a segment (the ``pensieve`` and ``sabre`` presets), no refill quantisation, no init
+segments after startup. The engine and the model of the same plan (:func:`evaluate_plan`)
+then agree to :func:`qoe_tolerance` (the engine's 1 us time tolerance).
+
+What it cannot model it refuses (``PlayerError(INVALID_ARGUMENT)``): per-request noise or
+Pensieve's trace pause together with requests a plan may or may not make (init segments,
+abandonment), since which noise factor or trace shift a segment gets would then depend on
+the plan; and a latency that varies along the trace (a later request could then finish
+first): give such a model a fixed ``rtt_s``.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from abr.interface import AbrContext, Decision
+from abr.interface import AbrContext, Decision, DownloadProgress
 from abr.qoe import LIN_REBUFFER_PENALTY
 from player.errors import Code, PlayerError
 from traces.sim.link import Link
@@ -51,33 +77,120 @@ from traces.sim.presets import SimModel, get_model
 from traces.sim.video import VideoDescription
 from traces.trace import Trace
 
-__all__ = ["OracleResult", "ScriptedPolicy", "evaluate_plan", "oracle"]
+__all__ = ["OracleResult", "ScriptedPolicy", "evaluate_plan", "oracle", "qoe_tolerance"]
 
 _STARTUP, _PLAYING = 0, 1
 _EPS = 1e-6  # the engine's own time tolerance (player.engine.core._EPS)
 
+#: The downloads of one segment given up before the one kept, as ``(rung, progress
+#: reports it ran for)`` each, rungs descending (the engine abandons for a lower rung).
+GivenUp = tuple[tuple[int, int], ...]
+
+
+def qoe_tolerance(n_segments: int) -> float:
+    """How far the engine's QoE may fall short of the oracle's model of the same plan.
+
+    The engine's clock has a tolerance of 1 us (``player.engine.core._EPS``): it refills
+    1 us after the buffer fell to the goal, and a segment arriving within 1 us before the
+    buffer runs dry ends a stall of zero that moved the playhead to the buffer's end. Each
+    costs the engine at most 1 us of buffer, 4.3e-6 of QoE, once per segment; float
+    rounding of session times (far below 1 us) is covered too.
+    """
+    return LIN_REBUFFER_PENALTY * _EPS * max(1, n_segments)
+
 
 @dataclass(frozen=True, slots=True)
 class OracleResult:
-    """The optimum: its QoE, the rung of every segment, and how hard it was to find."""
+    """The optimum: its QoE, its plan, and how hard it was to find.
+
+    ``qualities[k]``: the rung segment ``k`` is played at; ``abandoned[k]``: the downloads
+    of segment ``k`` started and given up before that one (see ``GivenUp``; empty for
+    most segments). :meth:`policy` plays the plan.
+    """
 
     qoe: float
     qualities: tuple[int, ...]
     states: int  # states kept over all segments
     widest: int  # most states kept for one segment
+    abandoned: tuple[GivenUp, ...] = ()
+
+    def policy(self, name: str = "oracle") -> ScriptedPolicy:
+        """A policy that plays this plan, abandonments included."""
+        return ScriptedPolicy(self.qualities, name, abandoned=self.abandoned)
 
 
 class ScriptedPolicy:
-    """Plays a fixed rung per segment (an oracle's plan, or an exhaustive search's)."""
+    """Plays a fixed rung per segment (an oracle's plan, or an exhaustive search's).
 
-    def __init__(self, qualities: tuple[int, ...] | list[int], name: str = "scripted") -> None:
+    ``abandoned``: per segment, downloads to start and give up first, as ``(rung,
+    reports)`` pairs: each is abandoned at its ``reports``-th progress report for the
+    next rung of the list (at last ``qualities[k]``). Without any, the policy has no
+    ``should_abandon`` (so the simulator sends it no progress reports).
+    """
+
+    should_abandon: Callable[[AbrContext, DownloadProgress], int | None] | None
+
+    def __init__(
+        self,
+        qualities: Sequence[int],
+        name: str = "scripted",
+        *,
+        abandoned: Sequence[Sequence[tuple[int, int]]] | None = None,
+    ) -> None:
         self.qualities = tuple(int(q) for q in qualities)
         self.name = name
+        self.abandoned = _check_given_up(self.qualities, abandoned)
+        self._reports: dict[tuple[int, int], int] = {}
+        self._segment = -1
+        self.should_abandon = self._abandon if any(self.abandoned) else None
+
+    def _attempts(self, k: int) -> GivenUp:
+        k = min(k, len(self.qualities) - 1)
+        given_up = self.abandoned[k] if k < len(self.abandoned) else ()
+        return (*given_up, (self.qualities[k], 0))
 
     def choose(self, ctx: AbrContext) -> Decision:
         """The scripted rung of ``ctx.segment_number`` (the last one past the end)."""
-        k = min(ctx.segment_number, len(self.qualities) - 1)
-        return Decision(max(0, min(ctx.top, self.qualities[k])), "scripted")
+        q = self._attempts(ctx.segment_number)[0][0]
+        return Decision(max(0, min(ctx.top, q)), "scripted")
+
+    def _abandon(self, ctx: AbrContext, progress: DownloadProgress) -> int | None:
+        k = ctx.segment_number
+        if k < self._segment:
+            self._reports.clear()  # segment numbers went back: a new session
+        self._segment = k
+        attempts = self._attempts(k)
+        for i, (rung, reports) in enumerate(attempts[:-1]):
+            if rung == progress.quality:
+                # Count reports: the engine asks once per progress report.
+                seen = self._reports.get((k, rung), 0) + 1
+                self._reports[(k, rung)] = seen
+                return attempts[i + 1][0] if seen >= reports else None
+        return None
+
+
+def _check_given_up(
+    qualities: tuple[int, ...], abandoned: Sequence[Sequence[tuple[int, int]]] | None
+) -> tuple[GivenUp, ...]:
+    if not abandoned:
+        return ()
+    if len(abandoned) > len(qualities):
+        raise PlayerError(
+            Code.INVALID_ARGUMENT,
+            f"abandonments for {len(abandoned)} segments, but a plan of {len(qualities)}",
+        )
+    out: list[GivenUp] = []
+    for k, given_up in enumerate(abandoned):
+        chain = tuple((int(r), int(j)) for r, j in given_up)
+        rungs = [r for r, _ in chain] + [qualities[k]]
+        if any(b >= a for a, b in itertools.pairwise(rungs)) or any(j < 1 for _, j in chain):
+            raise PlayerError(
+                Code.INVALID_ARGUMENT,
+                f"segment {k}: abandoned downloads need descending rungs above the one "
+                f"kept and at least one progress report each, not {chain}",
+            )
+        out.append(chain)
+    return tuple(out)
 
 
 class _Dynamics:
@@ -85,85 +198,218 @@ class _Dynamics:
 
     def __init__(self, video: VideoDescription, trace: Trace, model: SimModel) -> None:
         cfg = model.player_config(video.segment_duration)
+        self.trace = model.trace_for(trace)
+        inits = video.init_sizes if model.init_segments else None
+        every = model.progress_interval_s if cfg.streaming.abandon else None
         if model.latency_pauses_trace and model.rtt_s is None:
             raise PlayerError(
                 Code.INVALID_ARGUMENT,
                 "the oracle needs a fixed round trip when latency pauses the trace",
             )
-        if model.noise > 0 and model.init_segments and video.init_sizes is not None:
-            # The link draws one noise factor per request, init segments included; which
-            # factor a segment gets would then depend on the plan.
+        lats = self.trace.latencies_s
+        if model.rtt_s is None and float(lats.max()) != float(lats.min()):
+            # A request issued just before the latency drops would finish after one
+            # issued just after it: the link is no longer FIFO, and the pruning needs it.
             raise PlayerError(
                 Code.INVALID_ARGUMENT,
-                "the oracle cannot model link noise together with init segments; use a "
-                "model without one of them",
+                f"the oracle needs one latency for the whole trace; {trace.name or 'this'}"
+                f" varies from {float(lats.min()):g} to {float(lats.max()):g} s: give the"
+                " model a fixed rtt_s",
+            )
+        per_request = model.noise > 0 or model.latency_pauses_trace
+        if per_request and (inits is not None or every is not None):
+            # The link draws one noise factor (and, in Pensieve's accounting, moves the
+            # trace by one round trip) per request, init segments and abandoned downloads
+            # included; which factor a segment gets would then depend on the plan.
+            what = "link noise" if model.noise > 0 else "Pensieve's trace pause"
+            extra = "init segments" if inits is not None else "abandonment"
+            raise PlayerError(
+                Code.INVALID_ARGUMENT,
+                f"the oracle cannot model {what} together with {extra}; use a model "
+                "without one of them (init_segments=False, progress_interval_s=None)",
             )
         self.video = video
         self.model = model
-        self.trace = model.trace_for(trace)
-        self.link = model.link(self.trace)
         self.goal = cfg.buffer.goal_s
+        # The engine refills 1 us after the buffer fell to the goal (its wake-up
+        # tolerance): modelled exactly. Pensieve's refill grid is not (see the module doc).
+        self.slack = _EPS if cfg.buffer.refill_step_s <= 0 else 0.0
         self.start = cfg.buffer.start_s
         self.first = cfg.abr.first_quality
         self.rtt = model.rtt_s
-        self.pause = model.latency_pauses_trace
-        self.offset = self.link.offset_s
+        self.lat = model.rtt_s if model.rtt_s is not None else float(lats[0])
+        self.offset = model.link(self.trace).offset_s
+        self.inits = inits
+        self.every = every
         self.sizes = video.sizes
         self.durs = video.segment_durations
         self.mbps = [r / 1e6 for r in video.bitrates_bps]
+        self.rungs = video.n_rungs
         n = video.n_segments
         # Per-request rate factors, drawn as the link draws them (one per request).
-        scale = 1.0 / model.payload_factor
+        self.scale = 1.0 / model.payload_factor
         if model.noise > 0:
             rng = np.random.default_rng(model.seed)
             factors = rng.uniform(1.0 - model.noise, 1.0 + model.noise, size=n)
-            self.scales = [scale / float(f) for f in factors]
+            self.scales = [self.scale / float(f) for f in factors]
         else:
-            self.scales = [scale] * n
+            self.scales = [self.scale] * n
+        # Pensieve: the trace stood still for the round trips of every request so far,
+        # this one's included, summed as the link sums them.
+        self.paid = [0.0] * n
+        if model.latency_pauses_trace:
+            paid = 0.0
+            for k in range(n):
+                paid += self.lat
+                self.paid[k] = paid
         self.tail = [0.0] * (n + 1)  # media from segment k on
         for k in range(n - 1, -1, -1):
             self.tail[k] = self.tail[k + 1] + self.durs[k]
 
+    def request_time(self, a: float, dry: float) -> float:
+        """When the next segment is requested after playing state ``(a, dry)``: at once
+        while the buffer is under the goal, else once it has fallen to it."""
+        return dry - self.goal + self.slack if dry - a >= self.goal else a
+
     def arrival(self, k: int, q: int, s: float) -> float:
         """When segment ``k`` at rung ``q``, requested at ``s``, has arrived."""
-        trace = self.trace
-        lat = self.rtt if self.rtt is not None else trace.latency_at(self.offset + s)
-        # Pensieve: the trace stood still for the k earlier round trips.
-        tt = self.offset + s - k * lat if self.pause else self.offset + s + lat
-        return s + lat + trace.time_to_deliver(self.sizes[k][q] * self.scales[k], tt)
+        first = s + self.lat
+        tt = self.offset + first - self.paid[k]
+        return first + self.trace.time_to_deliver(self.sizes[k][q] * self.scales[k], tt)
+
+    def fetch(self, k: int, q: int, s: float, inits: int, startup: bool) -> tuple[float, int]:
+        """When segment ``k``'s media request at rung ``q`` goes out, the engine wanting
+        it at ``s`` with the init segments of the rungs in bit mask ``inits``; and the
+        mask after. After startup init segments count as free (see the module doc)."""
+        if startup and self.inits is not None and not inits >> q & 1:
+            first = s + self.lat
+            size = self.inits[q] * self.scale
+            s = first + self.trace.time_to_deliver(size, self.offset + first)
+            inits |= 1 << q
+        return s, inits
+
+    def reports(self, s: float, done: float) -> list[float]:
+        """Progress report times of a download requested at ``s`` and done at ``done``
+        (every interval from its first byte while bytes are due, as the simulator
+        sends them); none when the model lets no policy abandon."""
+        out: list[float] = []
+        if self.every is None:
+            return out
+        p = s + self.lat + self.every
+        while p < done:
+            out.append(p)
+            p = p + self.every
+        return out
+
+    def startup_fetches(
+        self, k: int, s: float, inits: int, first: Sequence[int]
+    ) -> list[tuple[int, float, GivenUp, int]]:
+        """Every way segment ``k`` can arrive in startup when wanted at ``s``:
+        ``(rung kept, arrival, downloads given up, init mask after)``.
+
+        The first download is at a rung of ``first``; each download above rung 0 may be
+        abandoned at any of its progress reports for any lower rung. Request times
+        reached by several paths count once (to 1 ns: they differ by float rounding).
+        """
+        out: list[tuple[int, float, GivenUp, int]] = []
+        pending: list[dict[tuple[float, int], tuple[float, int, GivenUp]]] = [
+            {} for _ in range(self.rungs)
+        ]
+        for q in first:
+            pending[q][(s, inits)] = (s, inits, ())
+        every = self.every
+        for q in range(self.rungs - 1, -1, -1):  # rungs only go down
+            # Downloads whose reports fall on one grid (same first byte modulo the
+            # interval, same init segments): the later ones end later (FIFO), so their
+            # reports together are one run of the grid, each visited once.
+            grids: dict[tuple[int, int], list[tuple[float, float, GivenUp]]] = {}
+            for t, mask, given_up in pending[q].values():
+                tm, mask2 = self.fetch(k, q, t, mask, True)
+                done = self.arrival(k, q, tm)
+                out.append((q, done, given_up, mask2))
+                if q > 0 and every is not None:
+                    fb = tm + self.lat
+                    phase = round(fb % every / every * 1e6) % 1_000_000
+                    grids.setdefault((phase, mask2), []).append((fb, done, given_up))
+            for (_, mask2), downloads in grids.items():
+                assert every is not None
+                downloads.sort(key=lambda d: d[0])
+                base = downloads[0][0]
+                covered = 0  # grid steps after ``base`` whose reports are out already
+                for fb, done, given_up in downloads:
+                    offset = round((fb - base) / every)
+                    last = self._last_report(fb, done)
+                    for j in range(max(1, covered - offset + 1), last + 1):
+                        p = fb + j * every
+                        key = (round(p, 9), mask2)
+                        chain = (*given_up, (q, j))
+                        for q2 in range(q):
+                            pending[q2].setdefault(key, (p, mask2, chain))
+                    covered = max(covered, offset + last)
+        return out
+
+    def _last_report(self, first_byte: float, done: float) -> int:
+        """How many progress reports a download gets (see :meth:`reports`)."""
+        assert self.every is not None
+        j = max(0, math.ceil((done - first_byte) / self.every))
+        while j > 0 and first_byte + j * self.every >= done:
+            j -= 1
+        return j
 
 
 def evaluate_plan(
     video: VideoDescription,
     trace: Trace,
-    qualities: list[int] | tuple[int, ...],
+    qualities: Sequence[int],
     model: str | SimModel = "default",
+    *,
+    abandoned: Sequence[Sequence[tuple[int, int]]] | None = None,
 ) -> float:
-    """The QoE the oracle's model gives a fixed plan (one rung per segment)."""
+    """The QoE the oracle's model gives a fixed plan: one rung per segment, and
+    optionally downloads to abandon first (as :class:`OracleResult` has them).
+
+    The engine playing the same plan (:class:`ScriptedPolicy`) gets at most this, and
+    at least this less :func:`qoe_tolerance` where the module doc says the model is exact.
+    """
     m = get_model(model)
     dyn = _Dynamics(video, trace, m)
-    if len(qualities) != video.n_segments:
+    n = video.n_segments
+    plan = tuple(int(q) for q in qualities)
+    if len(plan) != n or any(not 0 <= q < video.n_rungs for q in plan):
         raise PlayerError(
-            Code.INVALID_ARGUMENT, f"a plan needs {video.n_segments} rungs, not {len(qualities)}"
+            Code.INVALID_ARGUMENT,
+            f"a plan needs {n} rungs in [0, {video.n_rungs}), not {list(plan)}",
+        )
+    given_up = _check_given_up(plan, abandoned)
+    attempts = [(*(given_up[k] if k < len(given_up) else ()), (plan[k], 0)) for k in range(n)]
+    if dyn.first is not None and attempts[0][0][0] != min(dyn.first, video.n_rungs - 1):
+        raise PlayerError(
+            Code.INVALID_ARGUMENT,
+            f"model {m.name!r} fetches segment 0 at rung {dyn.first} first",
         )
     mu = LIN_REBUFFER_PENALTY
-    a = dyn.arrival(0, qualities[0], 0.0)
-    phase, level, qoe = _STARTUP, dyn.durs[0], 0.0
-    if level >= dyn.start - _EPS or video.n_segments == 1:
-        phase, level = _PLAYING, a + level
-    for k in range(1, video.n_segments):
-        q, last = qualities[k], qualities[k - 1]
-        s = a if phase == _STARTUP else max(a, level - dyn.goal)
-        a = dyn.arrival(k, q, s)
+    phase, level, a, inits, qoe, last = _STARTUP, 0.0, 0.0, 0, 0.0, -1
+    for k in range(n):
+        startup = phase == _STARTUP
+        s = a if startup else dyn.request_time(a, level)
+        for i, (q, reports) in enumerate(attempts[k]):
+            s, inits = dyn.fetch(k, q, s, inits, startup)
+            a = dyn.arrival(k, q, s)
+            times = dyn.reports(s, a) if q > 0 and i < len(attempts[k]) - 1 else []
+            if len(times) < reports or not times:
+                break  # done before that report came: this download is kept
+            s = times[reports - 1]
         stall = 0.0
-        if phase == _PLAYING:
+        if startup:
+            level += dyn.durs[k]
+            if level >= dyn.start - _EPS or k == n - 1:
+                phase, level = _PLAYING, a + level
+        else:
             stall = max(0.0, a - level)
             level = max(level, a) + dyn.durs[k]
-        else:
-            level += dyn.durs[k]
-            if level >= dyn.start - _EPS or k == video.n_segments - 1:
-                phase, level = _PLAYING, a + level
-        qoe += dyn.mbps[q] - mu * stall - abs(dyn.mbps[q] - dyn.mbps[last])
+        if k > 0:
+            qoe += dyn.mbps[q] - mu * stall - abs(dyn.mbps[q] - dyn.mbps[last])
+        last = q
     return qoe
 
 
@@ -179,10 +425,6 @@ class _Ahead:
     def __init__(self) -> None:
         self.ds: list[float] = []
         self.qs: list[float] = []
-
-    def best(self, d: float) -> float:
-        i = bisect.bisect_left(self.ds, d)
-        return self.qs[i] if i < len(self.qs) else -math.inf
 
     def add(self, d: float, q: float) -> None:
         ds, qs = self.ds, self.qs
@@ -210,10 +452,6 @@ class _Front:
         self.ds: list[float] = []
         self.ws: list[float] = []
 
-    def best(self, d: float) -> float:
-        i = bisect.bisect_right(self.ds, d) - 1
-        return self.ws[i] if i >= 0 else -math.inf
-
     def add(self, d: float, w: float) -> None:
         ds, ws = self.ds, self.ws
         i = bisect.bisect_right(ds, d)
@@ -224,6 +462,13 @@ class _Front:
             j += 1
         ds[i:j] = [d]
         ws[i:j] = [w]
+
+
+# A layer of states as columns: arrival, phase, level (buffered media before playback
+# starts, the dry time after), QoE so far, rung, parent index in the previous layer,
+# init segments held (a bit mask; startup only), index of the downloads given up.
+_Layer = tuple[np.ndarray, ...]
+_A, _PH, _LV, _QOE, _Q, _PARENT, _INITS, _GIVEN = range(8)
 
 
 def oracle(
@@ -237,66 +482,101 @@ def oracle(
     mu = LIN_REBUFFER_PENALTY
     mbps = dyn.mbps
     rate = np.array(mbps)
-    goal, start = dyn.goal, dyn.start
-    first = list(range(rungs)) if dyn.first is None else [min(dyn.first, rungs - 1)]
-    # A layer of states as arrays: arrival, phase, level (buffered media before playback
-    # starts, the dry time after), QoE so far, rung, parent index in the previous layer.
-    q0 = np.array(first, dtype=np.int64)
-    a0 = vec.arrival(0, q0, np.zeros(len(first)))
-    lvl0 = dyn.durs[0]
-    playing0 = lvl0 >= start - _EPS or n == 1
-    layer = _prune(
-        a0,
-        np.full(len(first), _PLAYING if playing0 else _STARTUP, dtype=np.int8),
-        a0 + lvl0 if playing0 else np.full(len(first), lvl0),
-        np.zeros(len(first)),
-        q0,
-        np.full(len(first), -1, dtype=np.int64),
-        mbps,
-        mu,
-        last=n == 1,
-        free=goal - dyn.tail[1],
-    )
-    layers = [layer]
-    total = widest = len(layer[0])
-    for k in range(1, n):
-        a, ph, lv, qoe, q, _ = layers[-1]
+    goal = dyn.goal
+    given: list[list[GivenUp]] = []  # per layer: the downloads given up, by index
+    layers: list[_Layer] = []
+    total = widest = 0
+    for k in range(n):
         dur = dyn.durs[k]
         last_segment = k == n - 1
-        play = ph == _PLAYING
-        s = np.where(play, np.maximum(a, lv - goal), a)
-        idx = np.arange(len(a), dtype=np.int64)
         parts: list[tuple[np.ndarray, ...]] = []
-        for qn in range(rungs):
-            a2 = vec.arrival(k, np.full(len(a), qn, dtype=np.int64), s)
-            r = mbps[qn]
-            smooth = np.abs(r - rate[q])
-            stall = np.where(play, np.maximum(a2 - lv, 0.0), 0.0)
-            buffered = lv + dur  # startup states: media held so far
-            starts_now = ~play & ((buffered >= start - _EPS) | last_segment)
-            new_ph = np.where(play | starts_now, _PLAYING, _STARTUP).astype(np.int8)
-            new_lv = np.where(
-                play, np.maximum(lv, a2) + dur, np.where(starts_now, a2 + buffered, buffered)
-            )
-            new_qoe = qoe + r - mu * stall - smooth
-            parts.append((a2, new_ph, new_lv, new_qoe, np.full(len(a), qn, dtype=np.int64), idx))
-        cols = [np.concatenate([p[i] for p in parts]) for i in range(6)]
-        kept = _prune(
-            cols[0], cols[1], cols[2], cols[3], cols[4], cols[5], mbps, mu,
-            last=last_segment, free=goal - dyn.tail[k + 1],
-        )  # fmt: skip
+        table: list[GivenUp] = [()]
+        if k == 0:
+            first = list(range(rungs)) if dyn.first is None else [min(dyn.first, rungs - 1)]
+            parts.append(_startup_rows(dyn, 0, (0.0, 0.0, 0.0, -1, 0, -1), first, table))
+        else:
+            a, ph, lv, qoe, q = layers[-1][:5]
+            play = ph == _PLAYING
+            if play.any():
+                idx = np.flatnonzero(play)
+                a, lv, qoe, q = a[idx], lv[idx], qoe[idx], q[idx]
+                s = np.where(lv - a >= goal, lv - goal + dyn.slack, a)
+                for qn in range(rungs):
+                    a2 = vec.arrival(k, np.full(len(a), qn, dtype=np.int64), s)
+                    r = mbps[qn]
+                    stall = np.maximum(a2 - lv, 0.0)
+                    parts.append(
+                        (
+                            a2,
+                            np.full(len(a), _PLAYING, dtype=np.int8),
+                            np.maximum(lv, a2) + dur,
+                            qoe + r - mu * stall - np.abs(r - rate[q]),
+                            np.full(len(a), qn, dtype=np.int64),
+                            idx,
+                            np.zeros(len(a), dtype=np.int64),
+                            np.zeros(len(a), dtype=np.int64),
+                        )
+                    )
+            prev = layers[-1]
+            for i in np.flatnonzero(~play).tolist():
+                parent = (
+                    float(prev[_A][i]),
+                    float(prev[_LV][i]),
+                    float(prev[_QOE][i]),
+                    int(prev[_Q][i]),
+                    int(prev[_INITS][i]),
+                    i,
+                )
+                parts.append(_startup_rows(dyn, k, parent, range(rungs), table))
+        cols = [np.concatenate([p[c] for p in parts]) for c in range(8)]
+        kept = _prune(cols, mbps, mu, last=last_segment, free=goal - dyn.tail[k + 1])
         layers.append(kept)
+        given.append(table)
         total += len(kept[0])
         widest = max(widest, len(kept[0]))
     final = layers[-1]
-    best = int(np.argmax(final[3]))
+    best = int(np.argmax(final[_QOE]))
     plan: list[int] = []
+    abandoned: list[GivenUp] = []
     i = best
-    for layer_k in reversed(layers):
-        plan.append(int(layer_k[4][i]))
-        i = int(layer_k[5][i])
+    for layer, table in zip(reversed(layers), reversed(given), strict=True):
+        plan.append(int(layer[_Q][i]))
+        abandoned.append(table[int(layer[_GIVEN][i])])
+        i = int(layer[_PARENT][i])
     plan.reverse()
-    return OracleResult(float(final[3][best]), tuple(plan), total, widest)
+    abandoned.reverse()
+    if not any(abandoned):
+        abandoned = []
+    return OracleResult(float(final[_QOE][best]), tuple(plan), total, widest, tuple(abandoned))
+
+
+def _startup_rows(
+    dyn: _Dynamics,
+    k: int,
+    parent: tuple[float, float, float, int, int, int],
+    first: Sequence[int],
+    table: list[GivenUp],
+) -> tuple[np.ndarray, ...]:
+    """The states segment ``k`` leads to from a startup state (see ``_Layer``)."""
+    a, buffered, qoe, last, inits, idx = parent
+    buffered += dyn.durs[k]
+    starts = buffered >= dyn.start - _EPS or k == dyn.video.n_segments - 1
+    mbps = dyn.mbps
+    rows = []
+    for q, done, given_up, mask in dyn.startup_fetches(k, a, inits, first):
+        value = qoe + mbps[q] - abs(mbps[q] - mbps[last]) if k > 0 else 0.0
+        g = 0
+        if given_up:
+            g = len(table)
+            table.append(given_up)
+        if starts:
+            rows.append((done, _PLAYING, done + buffered, value, q, idx, 0, g))
+        else:
+            rows.append((done, _STARTUP, buffered, value, q, idx, mask, g))
+    dtypes = (np.float64, np.int8, np.float64, np.float64, np.int64, np.int64, np.int64)
+    return tuple(
+        np.array([r[c] for r in rows], dtype=dt) for c, dt in enumerate((*dtypes, np.int64))
+    )
 
 
 class _VectorLink:
@@ -308,7 +588,6 @@ class _VectorLink:
         self.dyn = dyn
         self.starts = np.asarray(tr.starts, dtype=np.float64)
         self.rates = np.asarray(tr.rates_bps, dtype=np.float64)
-        self.lats = np.asarray(tr.latencies_s, dtype=np.float64)
         self.cum = np.concatenate(([0.0], tr.cumulative_bits(self.starts[1:]), [tr.total_bits]))
         self.total = tr.total_bits
         self.duration = tr.duration
@@ -322,13 +601,8 @@ class _VectorLink:
     def arrival(self, k: int, q: np.ndarray, s: np.ndarray) -> np.ndarray:
         dyn = self.dyn
         dur = self.duration
-        if dyn.rtt is not None:
-            lat = np.full(len(s), dyn.rtt)
-        else:
-            t = dyn.offset + s
-            wrapped = np.where((t >= dur) | (t < 0), np.mod(t, dur), t)
-            lat = self.lats[self._period(wrapped)]
-        tt = dyn.offset + s - k * lat if dyn.pause else dyn.offset + s + lat
+        first = s + dyn.lat
+        tt = dyn.offset + first - dyn.paid[k]
         nbits = 8.0 * (self.sizes[k][q] * dyn.scales[k])
         base = np.floor(tt / dur) * dur
         x = tt - base
@@ -347,28 +621,19 @@ class _VectorLink:
         within = np.where(r > 0, (trem - self.cum[j]) / np.where(r > 0, r, 1.0), 0.0)
         done = tl * dur + self.starts[j] + within
         deliver = np.where(nbits > 0, np.maximum(0.0, done - x), 0.0)
-        out: np.ndarray = s + lat + deliver
+        out: np.ndarray = first + deliver
         return out
 
 
 def _prune(
-    a: np.ndarray,
-    ph: np.ndarray,
-    lv: np.ndarray,
-    qoe: np.ndarray,
-    q: np.ndarray,
-    parent: np.ndarray,
-    mbps: list[float],
-    mu: float,
-    *,
-    last: bool,
-    free: float,
-) -> tuple[np.ndarray, ...]:
+    cols: list[np.ndarray], mbps: list[float], mu: float, *, last: bool, free: float
+) -> _Layer:
     """The candidates no other candidate dominates (see the module docstring)."""
+    a, ph, lv, qoe, q = cols[:5]
     if last:
         # Nothing follows: only the QoE counts.
         b = int(np.argmax(qoe))
-        return tuple(x[b : b + 1] for x in (a, ph, lv, qoe, q, parent))
+        return tuple(x[b : b + 1] for x in cols)
     # Earliest arrival first; among equal arrivals the better one first.
     order = np.lexsort((-qoe, np.where(ph == _PLAYING, lv, 0.0), a))
     cand = zip(
@@ -377,6 +642,7 @@ def _prune(
         lv[order].tolist(),
         qoe[order].tolist(),
         q[order].tolist(),
+        cols[_INITS][order].tolist(),
         order.tolist(),
         strict=True,
     )
@@ -395,8 +661,10 @@ def _prune(
     ads = [f.ds for f in ahead]
     aqs = [f.qs for f in ahead]
     right, left = bisect.bisect_right, bisect.bisect_left
-    startup_best = [-math.inf] * rungs  # best QoE of a kept startup state per rung
-    for t, phase, level, value, rung, pos in cand:
+    # Startup states hold the same media; one beats another only with the same arrival
+    # and init segments (an earlier one cannot wait: see the module doc).
+    startup_best: dict[tuple[float, int], list[float]] = {}
+    for t, phase, level, value, rung, inits, pos in cand:
         if phase == _PLAYING:
             w = value + mu * level
             dominated = False
@@ -416,17 +684,17 @@ def _prune(
             if dominated:
                 continue
             playing[rung].add(level, w)
-            if level - t <= free:
+            if level - t < free:
                 # The goal can never hold this state back: more buffer is simply better.
                 ahead[rung].add(level, value)
         else:
-            # Startup states of one segment hold the same media: earlier and better wins.
-            if any(startup_best[g] - smooth >= value for g, smooth in near[rung]):
+            best = startup_best.setdefault((t, inits), [-math.inf] * rungs)
+            if any(best[g] - smooth >= value for g, smooth in near[rung]):
                 continue
-            startup_best[rung] = max(startup_best[rung], value)
+            best[rung] = max(best[rung], value)
         kept.append(pos)
     sel = np.array(kept, dtype=np.int64)
-    return tuple(x[sel] for x in (a, ph, lv, qoe, q, parent))
+    return tuple(x[sel] for x in cols)
 
 
 def oracle_link(video: VideoDescription, trace: Trace, model: str | SimModel) -> Link:
