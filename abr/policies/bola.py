@@ -27,6 +27,7 @@ only (as dash.js does first) and otherwise left to the engine's buffer target.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, field, replace
 
@@ -34,7 +35,6 @@ from abr.interface import AbrContext, Decision, DownloadProgress, PlaybackState,
 from abr.policies._common import (
     PerSegmentState,
     decision,
-    quality_for_bitrate,
     validate_context,
 )
 from abr.policies.throughput import SAFETY_FACTOR
@@ -50,6 +50,7 @@ PLACEHOLDER_BUFFER_DECAY = 0.99
 # Enum members as module constants (a member lookup goes through the enum metaclass).
 _SEEKING = PlaybackState.SEEKING
 _STALLED = PlaybackState.STALLED
+_bisect_right = bisect.bisect_right
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,13 +141,18 @@ class BolaState:
     last_sample_end: float | None = None  # end of the newest download seen
 
 
-def _safe_quality(ctx: AbrContext, throughput_bps: float) -> int:
-    return quality_for_bitrate(
-        ctx.ladder,
-        throughput_bps * SAFETY_FACTOR,
-        latency_s=ctx.latency_s,
-        segment_duration=ctx.segment_duration,
-    )
+def _safe_quality(ctx: AbrContext, throughput_bps: float, bitrates: tuple[float, ...]) -> int:
+    """``quality_for_bitrate`` at the safety factor, by bisection on the parameters'
+    bitrates (the ladder's, ascending and checked by ``validate_context``; the estimate
+    and latency are finite there too, so the answer is the same rung)."""
+    bitrate = throughput_bps * SAFETY_FACTOR
+    latency, duration = ctx.latency_s, ctx.segment_duration
+    if latency and duration:
+        if latency > duration:
+            return 0
+        bitrate *= 1.0 - latency / duration
+    i = _bisect_right(bitrates, bitrate) - 1
+    return i if i > 0 else 0
 
 
 def bola_step(
@@ -162,7 +168,7 @@ def bola_step(
         q = ctx.last_quality if ctx.last_quality is not None else initial_quality
         return q, "no throughput estimate yet", replace(state, last_call=now)
     buffer = ctx.buffer_level
-    safe_q = _safe_quality(ctx, throughput)
+    safe_q = _safe_quality(ctx, throughput, params.bitrates)
     samples = ctx.samples
     newest = samples[-1] if samples else None
     new_download = newest is not None and (
