@@ -29,7 +29,8 @@ from __future__ import annotations
 
 import bisect
 import math
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, fields, replace
 
 from abr.interface import AbrContext, Decision, DownloadProgress, PlaybackState, Rung
 from abr.policies._common import (
@@ -171,6 +172,36 @@ class BolaState:
     last_sample_end: float | None = None  # end of the newest download seen
 
 
+def _state_builder() -> Callable[[bool, float, int | None, float | None, float | None], BolaState]:
+    """``BolaState(...)`` through its slots: a frozen dataclass's ``__init__`` sets each
+    field with ``object.__setattr__``, and a state is built at every decision."""
+    names = [f.name for f in fields(BolaState)]
+    if names != ["steady", "placeholder", "last_quality", "last_call", "last_sample_end"]:
+        return BolaState  # pragma: no cover (the fields changed: the plain constructor)
+    s0, s1, s2, s3, s4 = (getattr(BolaState, n).__set__ for n in names)
+    new = object.__new__
+
+    def build(
+        steady: bool,
+        placeholder: float,
+        last_quality: int | None,
+        last_call: float | None,
+        last_sample_end: float | None,
+    ) -> BolaState:
+        state: BolaState = new(BolaState)
+        s0(state, steady)
+        s1(state, placeholder)
+        s2(state, last_quality)
+        s3(state, last_call)
+        s4(state, last_sample_end)
+        return state
+
+    return build
+
+
+_new_state = _state_builder()
+
+
 def _safe_quality(ctx: AbrContext, throughput_bps: float, bitrates: tuple[float, ...]) -> int:
     """``quality_for_bitrate`` at the safety factor, by bisection on the parameters'
     bitrates (the ladder's, ascending and checked by ``validate_context``; the estimate
@@ -214,7 +245,7 @@ def bola_step(
         return (
             q,
             f"startup: throughput rung, placeholder {placeholder:.1f} s",
-            BolaState(steady, placeholder, q, now, last_end),
+            _new_state(steady, placeholder, q, now, last_end),
         )
 
     placeholder = state.placeholder
@@ -247,7 +278,7 @@ def bola_step(
         reason += ", held by throughput"
     excess = max(0.0, effective - params.max_buffer_for_quality(q))
     placeholder = placeholder - excess if excess <= placeholder else 0.0
-    return q, reason, BolaState(True, placeholder, q, now, last_end)
+    return q, reason, _new_state(True, placeholder, q, now, last_end)
 
 
 class BolaPolicy:
