@@ -64,7 +64,6 @@ class BolaParameters:
     gp: float
     buffer_time: float
     _max_buffers: tuple[float, ...] = field(init=False, repr=False, compare=False)
-    _abandon_floors: tuple[float, ...] = field(init=False, repr=False, compare=False)
 
     def score(self, quality: int, buffer_s: float) -> float:
         """BOLA's objective for fetching ``quality`` at effective buffer ``buffer_s``."""
@@ -90,9 +89,7 @@ class BolaParameters:
         # vp * (utility + gp) per rung, computed once: every decision and abandonment
         # check uses it (the same product, so the same floats as computing it inline).
         vp, gp = self.vp, self.gp
-        tops = tuple(vp * (u + gp) for u in self.utilities)
-        object.__setattr__(self, "_max_buffers", tops)
-        object.__setattr__(self, "_abandon_floors", _abandon_floors(self.bitrates, tops))
+        object.__setattr__(self, "_max_buffers", tuple(vp * (u + gp) for u in self.utilities))
 
     def min_buffer_for_quality(self, quality: int) -> float:
         """The lowest buffer level at which BOLA prefers ``quality`` to every lower rung."""
@@ -118,33 +115,6 @@ def bola_parameters(ladder: tuple[Rung, ...], buffer_target: float) -> BolaParam
     params = _bola_parameters(ladder, buffer_target)
     _LAST_PARAMS[:] = [(ladder, buffer_target, params)]
     return params
-
-
-# Relative margin on the abandonment pre-check: the floors are derived in real numbers,
-# and float rounding in bola_abandon is ~1e-15 relative, far inside this.
-_FLOOR_MARGIN = 1e-9
-
-
-def _abandon_floors(bitrates: tuple[float, ...], tops: tuple[float, ...]) -> tuple[float, ...]:
-    """Per rung q, a fraction of the segment's bytes: while no more than that much is
-    left to fetch, :func:`bola_abandon` cannot abandon a download at q (0.0: no floor).
-
-    Abandoning to i < q needs ``other_i < remaining`` and a better score,
-    ``(T_i - E) / other_i > (T_q - E) / remaining`` with ``T = vp (u + gp)`` and an
-    effective buffer ``E >= 0``; as ``T_i <= T_q``, that needs
-    ``remaining / other_i > T_q / T_i``, i.e. ``remaining > total * b_i T_q / (b_q T_i)``
-    (``other_i = total b_i / b_q``), and the latency only lowers ``remaining``."""
-    n = len(bitrates)
-    if any(b <= 0.0 for b in bitrates) or any(t <= 0.0 for t in tops):
-        return (0.0,) * n
-    if any(bitrates[i + 1] < bitrates[i] or tops[i + 1] < tops[i] for i in range(n - 1)):
-        return (0.0,) * n  # validate_context refuses the ladder: no shortcut
-    floors = [0.0]
-    lowest = math.inf  # min over i < q of b_i / T_i
-    for q in range(1, n):
-        lowest = min(lowest, bitrates[q - 1] / tops[q - 1])
-        floors.append(lowest * tops[q] / bitrates[q] * (1.0 - _FLOOR_MARGIN))
-    return tuple(floors)
 
 
 def _bola_parameters(ladder: tuple[Rung, ...], buffer_target: float) -> BolaParameters | None:
@@ -319,28 +289,6 @@ class BolaPolicy:
         if params is None:
             return None
         return bola_abandon(ctx, progress, params, self._state.latest().placeholder)
-
-    def may_abandon(
-        self,
-        ladder: tuple[Rung, ...],
-        buffer_target: float,
-        quality: int,
-        bytes_loaded: int,
-        bytes_total: int | None,
-    ) -> bool:
-        """A cheap pre-check before :meth:`should_abandon`: False only when it would
-        keep going whatever the rest of the context (few enough bytes are left that no
-        lower rung can win in BOLA's objective), so a caller may skip building the
-        context. True when unsure."""
-        if quality <= 0 or bytes_loaded <= 0:
-            return False
-        if bytes_total is None or bytes_total <= 0 or quality >= len(ladder):
-            return True
-        params = bola_parameters(ladder, buffer_target)
-        if params is None:
-            return True  # (should_abandon still validates the context)
-        total = float(bytes_total)
-        return total - bytes_loaded > total * params._abandon_floors[quality]
 
 
 def bola_abandon(

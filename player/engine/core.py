@@ -329,7 +329,6 @@ class Engine:
         "_manifest_refresh_at",
         "_manifest_req",
         "_max_bytes",
-        "_may_abandon",
         "_media_req",
         "_min_sample",
         "_next_id",
@@ -396,12 +395,6 @@ class Engine:
         # Looked up once: asking on every progress report is measurable in a simulation.
         self._should_abandon: Callable[[AbrContext, DownloadProgress], int | None] | None = getattr(
             policy, "should_abandon", None
-        )
-        # An optional cheap pre-check, (ladder, buffer_target, quality, bytes_loaded,
-        # bytes_total) -> bool: False means should_abandon would keep going, so the
-        # context need not be built (most progress reports, for BOLA near a download's end).
-        self._may_abandon: Callable[..., bool] | None = (
-            None if self._should_abandon is None else getattr(policy, "may_abandon", None)
         )
         self._estimator = estimator
         # (estimate or seed, latency) as of the last sample fed: a BandwidthEstimator is
@@ -1614,14 +1607,6 @@ class Engine:
         idx = ts.indexes[req.quality]
         if idx is None:
             return
-        may_abandon = self._may_abandon
-        if may_abandon is not None:
-            try:
-                if not may_abandon(ts.ladder, self._goal_s, req.quality, req.nbytes, req.total):
-                    return
-            except Exception as exc:
-                self._policy_error(exc)
-                return
         ctx = self._context(ts, seg, idx, now)
         progress = new_progress(req.quality, req.nbytes, req.total, now - req.start, seg.duration)
         try:
