@@ -127,7 +127,8 @@ def test_quality_menu_plays_the_chosen_rung(
     qtbot.waitUntil(lambda: snapshot(window).playing_quality == target, timeout=10_000)  # type: ignore[attr-defined]
     snap = snapshot(window)
     assert snap.manual_quality == target
-    assert action.isChecked() and "playing" in action.text()
+    # The menu relabels on the window's next snapshot signal, a moment after the Player.
+    qtbot.waitUntil(lambda: action.isChecked() and "playing" in action.text(), timeout=5_000)  # type: ignore[attr-defined]
     auto = window.controls.quality_action(None)
     assert auto is not None and not auto.isChecked()
     assert window.controls.quality_button.text() == f"{rung.height}p"
