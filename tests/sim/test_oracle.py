@@ -11,9 +11,12 @@ abandoning at random, may beat the oracle's value.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import itertools
 import math
 import random
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
@@ -206,6 +209,7 @@ def _check_oracle(video: VideoDescription, trace: Trace, model: SimModel, search
     assert best.qoe >= searched - tol
     assert best.qoe >= replayed - tol
     if _exact(video, model):
+        assert best.slack <= tol  # nothing merged: short sessions are solved exactly
         assert best.qoe <= searched + tol
         assert best.qoe <= replayed + tol
 
@@ -247,6 +251,44 @@ def test_oracle_equals_exhaustive_search_with_abandonment(
             tuple(3_000 * (q + 1) for q in range(video.n_rungs)),
         )  # fmt: skip
     _check_oracle(video, trace, m, _exhaustive_abandoning(video, trace, m, budget=400))
+
+
+@contextlib.contextmanager
+def _small_budgets() -> Iterator[None]:
+    """The oracle with room for a handful of startup timings only, so that it merges
+    them (as it does on long, slow startups) even in sessions small enough to search."""
+    module = importlib.import_module("traces.sim.oracle")
+    names = ("_ATTEMPTS", "_LAYER_ATTEMPTS", "_WAITING", "_STARTING")
+    saved = {name: getattr(module, name) for name in names}
+    try:
+        for name in names:
+            setattr(module, name, 4)
+        yield
+    finally:
+        for name, value in saved.items():
+            setattr(module, name, value)
+
+
+@SLOW
+@given(
+    video=videos(segments=(2, 3), rungs=(2, 3)),
+    trace=traces(max_pieces=4),
+    model=st.sampled_from(sorted(ABANDON)),
+)
+def test_merged_startup_timings_keep_the_bound(
+    video: VideoDescription, trace: Trace, model: str
+) -> None:
+    m = ABANDON[model]
+    if model == "init":
+        video = VideoDescription(
+            video.name, video.bitrates_bps, video.segment_durations, video.sizes,
+            tuple(3_000 * (q + 1) for q in range(video.n_rungs)),
+        )  # fmt: skip
+    searched = _exhaustive_abandoning(video, trace, m, budget=400)
+    with _small_budgets():
+        merged = oracle(video, trace, m)
+    assert merged.qoe >= searched - qoe_tolerance(video.n_segments)
+    assert merged.slack >= 0
 
 
 class _RandomAbandoner:
@@ -356,6 +398,8 @@ def test_scripted_plans_are_checked() -> None:
             ScriptedPolicy(qualities, abandoned=abandoned)
         with pytest.raises(PlayerError):
             evaluate_plan(video, trace, qualities, "sabre", abandoned=abandoned)
+    with pytest.raises(PlayerError):
+        ScriptedPolicy([])
     with pytest.raises(PlayerError):
         evaluate_plan(video, trace, [0, 0, 0], "sabre")
     with pytest.raises(PlayerError):

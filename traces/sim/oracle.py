@@ -28,7 +28,14 @@ before playback starts is not worse: it moves the whole session against the trac
 may spare stalls later. A policy can buy such delay with a big segment in startup, an
 init segment, or a download it abandons late. So while in startup the DP keeps every
 timing apart (only states with the same arrival time and the same init segments compete)
-and tries every abandonment: each progress report, each lower rung.
+and tries every abandonment: each progress report, each lower rung. On a slow link the
+ways to spend startup multiply (init segments put every way's progress reports on a grid
+of its own); past a budget (``_ATTEMPTS`` request times per rung, ``_WAITING`` startup
+states, ``_STARTING`` states starting playback per rung) close timings merge: the
+earliest stands for its bucket, credited ``4.3 x`` the buffer the latest would have more
+(and the bucket's best QoE), so it dominates each of them and the value stays a bound.
+``OracleResult.slack`` says how much credit the optimum holds (0: solved exactly, as
+short sessions and links that carry the ladder are).
 
 **After startup the pruning is exact.** A playing state is ``(arrival a, dry time D, last
 rung, QoE so far)``. The link is FIFO (one latency for the whole trace; starting later
@@ -66,6 +73,7 @@ import itertools
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +85,14 @@ from traces.sim.presets import SimModel, get_model
 from traces.sim.video import VideoDescription
 from traces.trace import Trace
 
-__all__ = ["OracleResult", "ScriptedPolicy", "evaluate_plan", "oracle", "qoe_tolerance"]
+__all__ = [
+    "GivenUp",
+    "OracleResult",
+    "ScriptedPolicy",
+    "evaluate_plan",
+    "oracle",
+    "qoe_tolerance",
+]
 
 _STARTUP, _PLAYING = 0, 1
 _EPS = 1e-6  # the engine's own time tolerance (player.engine.core._EPS)
@@ -88,13 +103,14 @@ GivenUp = tuple[tuple[int, int], ...]
 
 
 def qoe_tolerance(n_segments: int) -> float:
-    """How far the engine's QoE may fall short of the oracle's model of the same plan.
+    """How far the engine's QoE and the oracle's model of the same session may differ.
 
-    The engine's clock has a tolerance of 1 us (``player.engine.core._EPS``): it refills
-    1 us after the buffer fell to the goal, and a segment arriving within 1 us before the
-    buffer runs dry ends a stall of zero that moved the playhead to the buffer's end. Each
-    costs the engine at most 1 us of buffer, 4.3e-6 of QoE, once per segment; float
-    rounding of session times (far below 1 us) is covered too.
+    The model follows the engine's clock, its 1 us refill slack included. What is left is
+    the engine's other 1 us tolerance (``player.engine.core._EPS``): a segment arriving
+    within 1 us before the buffer runs dry ends a stall of zero that moved the playhead
+    to the buffer's end, which costs at most 1 us of buffer, 4.3e-6 of QoE, per segment
+    (the refill slack bends the DP's pruning by as little). Float rounding of session
+    times is far below that.
     """
     return LIN_REBUFFER_PENALTY * _EPS * max(1, n_segments)
 
@@ -105,7 +121,9 @@ class OracleResult:
 
     ``qualities[k]``: the rung segment ``k`` is played at; ``abandoned[k]``: the downloads
     of segment ``k`` started and given up before that one (see ``GivenUp``; empty for
-    most segments). :meth:`policy` plays the plan.
+    most segments). :meth:`policy` plays the plan. ``slack``: the credit ``qoe`` holds
+    for startup timings merged to keep the search small (see the module doc), 0 when
+    nothing was merged.
     """
 
     qoe: float
@@ -113,6 +131,7 @@ class OracleResult:
     states: int  # states kept over all segments
     widest: int  # most states kept for one segment
     abandoned: tuple[GivenUp, ...] = ()
+    slack: float = 0.0  # credit in ``qoe`` for startup timings merged (0: exact)
 
     def policy(self, name: str = "oracle") -> ScriptedPolicy:
         """A policy that plays this plan, abandonments included."""
@@ -138,6 +157,8 @@ class ScriptedPolicy:
         abandoned: Sequence[Sequence[tuple[int, int]]] | None = None,
     ) -> None:
         self.qualities = tuple(int(q) for q in qualities)
+        if not self.qualities:
+            raise PlayerError(Code.INVALID_ARGUMENT, "a scripted plan needs a rung")
         self.name = name
         self.abandoned = _check_given_up(self.qualities, abandoned)
         self._reports: dict[tuple[int, int], int] = {}
@@ -302,36 +323,58 @@ class _Dynamics:
         return out
 
     def startup_fetches(
-        self, k: int, s: float, inits: int, first: Sequence[int]
-    ) -> list[tuple[int, float, GivenUp, int]]:
-        """Every way segment ``k`` can arrive in startup when wanted at ``s``:
-        ``(rung kept, arrival, downloads given up, init mask after)``.
+        self, k: int, s: float, late: float, inits: int, first: Sequence[int], budget: int
+    ) -> list[tuple[int, float, float, GivenUp, int]]:
+        """Every way segment ``k`` can arrive in startup when wanted at ``s`` (or up to
+        ``late`` after): ``(rung kept, arrival, how much later it may be, downloads given
+        up, init mask after)``.
 
         The first download is at a rung of ``first``; each download above rung 0 may be
-        abandoned at any of its progress reports for any lower rung. Request times
-        reached by several paths count once (to 1 ns: they differ by float rounding).
+        abandoned at any of its progress reports for any lower rung. Request times that
+        several ways reach within 1 ns count once; past ``budget`` of them for a rung
+        (init segments make every way's times differ), close ones merge (see
+        :func:`_merge_times`).
         """
-        out: list[tuple[int, float, GivenUp, int]] = []
-        pending: list[dict[tuple[float, int], tuple[float, int, GivenUp]]] = [
-            {} for _ in range(self.rungs)
-        ]
+        out: list[tuple[int, float, float, GivenUp, int]] = []
+        # Per rung: requests as (time, lateness, downloads given up). A chain tries each
+        # rung once, so whether a rung needs its init segment is the parent's business.
+        pending: list[list[tuple[float, float, GivenUp]]] = [[] for _ in range(self.rungs)]
         for q in first:
-            pending[q][(s, inits)] = (s, inits, ())
+            pending[q].append((s, late, ()))
         every = self.every
         for q in range(self.rungs - 1, -1, -1):  # rungs only go down
-            # Downloads whose reports fall on one grid (same first byte modulo the
-            # interval, same init segments): the later ones end later (FIFO), so their
-            # reports together are one run of the grid, each visited once.
-            grids: dict[tuple[int, int], list[tuple[float, float, GivenUp]]] = {}
-            for t, mask, given_up in pending[q].values():
+            if not pending[q]:
+                continue
+            # Exact downloads whose reports fall on one grid (same first byte modulo the
+            # interval): the later ones end later (FIFO), so their reports together are
+            # one run of the grid, each visited once.
+            grids: dict[int, list[tuple[float, float, GivenUp]]] = {}
+            grid_lag: dict[int, float] = {}
+            spans: list[tuple[float, float, float, GivenUp]] = []  # of merged downloads
+            for t, lag, given_up in _merge_times(pending[q], budget):
+                mask = inits
+                if self.inits is not None:
+                    for r, _ in given_up:
+                        mask |= 1 << r
                 tm, mask2 = self.fetch(k, q, t, mask, True)
                 done = self.arrival(k, q, tm)
-                out.append((q, done, given_up, mask2))
-                if q > 0 and every is not None:
-                    fb = tm + self.lat
+                tm_lag, done_lag = 0.0, 0.0
+                if lag > 0:
+                    tm_late, _ = self.fetch(k, q, t + lag, mask, True)
+                    tm_lag = tm_late - tm
+                    done_lag = self.arrival(k, q, tm_late) - done
+                out.append((q, done, done_lag, given_up, mask2))
+                if q == 0 or every is None:
+                    continue
+                fb = tm + self.lat
+                if tm_lag <= _EPS:
                     phase = round(fb % every / every * 1e6) % 1_000_000
-                    grids.setdefault((phase, mask2), []).append((fb, done, given_up))
-            for (_, mask2), downloads in grids.items():
+                    grids.setdefault(phase, []).append((fb, done, given_up))
+                    grid_lag[phase] = max(grid_lag.get(phase, 0.0), tm_lag)
+                elif fb + every < done + done_lag:
+                    # Merged requests: their reports come as late, before the latest ends.
+                    spans.append((fb + every, done + done_lag, tm_lag, (*given_up, (q, 1))))
+            for phase, downloads in grids.items():
                 assert every is not None
                 downloads.sort(key=lambda d: d[0])
                 base = downloads[0][0]
@@ -340,12 +383,13 @@ class _Dynamics:
                     offset = round((fb - base) / every)
                     last = self._last_report(fb, done)
                     for j in range(max(1, covered - offset + 1), last + 1):
-                        p = fb + j * every
-                        key = (round(p, 9), mask2)
                         chain = (*given_up, (q, j))
                         for q2 in range(q):
-                            pending[q2].setdefault(key, (p, mask2, chain))
+                            pending[q2].append((fb + j * every, grid_lag[phase], chain))
                     covered = max(covered, offset + last)
+            for request in _cover(spans, budget):
+                for q2 in range(q):
+                    pending[q2].append(request)
         return out
 
     def _last_report(self, first_byte: float, done: float) -> int:
@@ -355,6 +399,66 @@ class _Dynamics:
         while j > 0 and first_byte + j * self.every >= done:
             j -= 1
         return j
+
+
+#: Request times for one rung of one startup segment kept apart before close ones merge,
+#: and for all startup states of a layer together (shared among them).
+_ATTEMPTS, _LAYER_ATTEMPTS = 16384, 65536
+#: Startup states (per layer, before playback) and states starting playback (per rung)
+#: kept apart before close arrivals merge.
+_WAITING, _STARTING = 2048, 1024
+#: Request times closer than this are one (they differ by float rounding only).
+_SAME_TIME = 1e-9
+
+
+def _merge_times(
+    items: list[tuple[float, float, GivenUp]], budget: int
+) -> list[tuple[float, float, GivenUp]]:
+    """``(time, lateness, payload)`` items, those closer than 1 ns merged, and more if
+    over ``budget``: in buckets of ``span / budget``, each kept as its earliest item with
+    the lateness that covers all of them.
+
+    A merged request stands for any of its bucket's; the oracle credits it the stall
+    time that lateness could save (see :func:`oracle`), so its value stays a bound.
+    """
+    items.sort(key=lambda x: x[0])
+    width = _SAME_TIME
+    if len(items) > budget:
+        width = max(width, (items[-1][0] - items[0][0]) / budget)
+    out: list[tuple[float, float, GivenUp]] = []
+    t0, end, payload = items[0][0], items[0][0] + items[0][1], items[0][2]
+    for t, lag, pay in items[1:]:
+        if t - t0 < width:
+            end = max(end, t + lag)
+        else:
+            out.append((t0, end - t0, payload))
+            t0, end, payload = t, t + lag, pay
+    out.append((t0, end - t0, payload))
+    return out
+
+
+def _cover(
+    spans: list[tuple[float, float, float, GivenUp]], budget: int
+) -> list[tuple[float, float, GivenUp]]:
+    """Time ranges ``[lo, hi)`` of possible requests, each as late as ``lag`` more, as at
+    most about ``budget`` requests ``(time, lateness, payload)`` that cover them all."""
+    if not spans:
+        return []
+    spans.sort(key=lambda x: x[0])
+    unions: list[list[Any]] = []
+    for lo, hi, lag, pay in spans:
+        if unions and lo <= unions[-1][1]:
+            u = unions[-1]
+            u[1], u[2] = max(u[1], hi), max(u[2], lag)
+        else:
+            unions.append([lo, hi, lag, pay])
+    width = sum(u[1] - u[0] for u in unions) / budget
+    out: list[tuple[float, float, GivenUp]] = []
+    for lo, hi, lag, pay in unions:
+        pieces = max(1, math.ceil((hi - lo) / width)) if width > 0 else 1
+        step = (hi - lo) / pieces
+        out.extend((lo + i * step, step + lag, pay) for i in range(pieces))
+    return out
 
 
 def evaluate_plan(
@@ -466,9 +570,12 @@ class _Front:
 
 # A layer of states as columns: arrival, phase, level (buffered media before playback
 # starts, the dry time after), QoE so far, rung, parent index in the previous layer,
-# init segments held (a bit mask; startup only), index of the downloads given up.
+# init segments held (a bit mask; startup only), index of the downloads given up, how
+# much later the state may have arrived (startup only: merged timings), and the credit
+# its QoE holds for merged timings.
 _Layer = tuple[np.ndarray, ...]
-_A, _PH, _LV, _QOE, _Q, _PARENT, _INITS, _GIVEN = range(8)
+_A, _PH, _LV, _QOE, _Q, _PARENT, _INITS, _GIVEN, _LATE, _CREDIT = range(10)
+_COLUMNS = 10
 
 
 def oracle(
@@ -490,16 +597,20 @@ def oracle(
         dur = dyn.durs[k]
         last_segment = k == n - 1
         parts: list[tuple[np.ndarray, ...]] = []
+        fresh: list[bool] = []  # per part: made from startup states
         table: list[GivenUp] = [()]
         if k == 0:
             first = list(range(rungs)) if dyn.first is None else [min(dyn.first, rungs - 1)]
-            parts.append(_startup_rows(dyn, 0, (0.0, 0.0, 0.0, -1, 0, -1), first, table))
+            start = (0.0, 0.0, 0.0, -1, 0, -1, 0.0, 0.0)
+            parts.append(_startup_rows(dyn, 0, start, first, table, _ATTEMPTS))
+            fresh.append(True)
         else:
             a, ph, lv, qoe, q = layers[-1][:5]
+            credit = layers[-1][_CREDIT]
             play = ph == _PLAYING
             if play.any():
                 idx = np.flatnonzero(play)
-                a, lv, qoe, q = a[idx], lv[idx], qoe[idx], q[idx]
+                a, lv, qoe, q, credit = a[idx], lv[idx], qoe[idx], q[idx], credit[idx]
                 s = np.where(lv - a >= goal, lv - goal + dyn.slack, a)
                 for qn in range(rungs):
                     a2 = vec.arrival(k, np.full(len(a), qn, dtype=np.int64), s)
@@ -515,10 +626,15 @@ def oracle(
                             idx,
                             np.zeros(len(a), dtype=np.int64),
                             np.zeros(len(a), dtype=np.int64),
+                            np.zeros(len(a)),
+                            credit,
                         )
                     )
+                    fresh.append(False)
             prev = layers[-1]
-            for i in np.flatnonzero(~play).tolist():
+            waiting = np.flatnonzero(~play).tolist()
+            budget = max(64, min(_ATTEMPTS, _LAYER_ATTEMPTS // max(1, len(waiting))))
+            for i in waiting:
                 parent = (
                     float(prev[_A][i]),
                     float(prev[_LV][i]),
@@ -526,9 +642,16 @@ def oracle(
                     int(prev[_Q][i]),
                     int(prev[_INITS][i]),
                     i,
+                    float(prev[_LATE][i]),
+                    float(prev[_CREDIT][i]),
                 )
-                parts.append(_startup_rows(dyn, k, parent, range(rungs), table))
-        cols = [np.concatenate([p[c] for p in parts]) for c in range(8)]
+                parts.append(_startup_rows(dyn, k, parent, range(rungs), table, budget))
+                fresh.append(True)
+        cols = [np.concatenate([p[c] for p in parts]) for c in range(_COLUMNS)]
+        from_startup = np.concatenate(
+            [np.full(len(p[0]), f) for p, f in zip(parts, fresh, strict=True)]
+        )
+        cols = _merge_startup(cols, from_startup & (cols[_PH] == _PLAYING))
         kept = _prune(cols, mbps, mu, last=last_segment, free=goal - dyn.tail[k + 1])
         layers.append(kept)
         given.append(table)
@@ -547,36 +670,116 @@ def oracle(
     abandoned.reverse()
     if not any(abandoned):
         abandoned = []
-    return OracleResult(float(final[_QOE][best]), tuple(plan), total, widest, tuple(abandoned))
+    return OracleResult(
+        float(final[_QOE][best]),
+        tuple(plan),
+        total,
+        widest,
+        tuple(abandoned),
+        float(final[_CREDIT][best]),
+    )
 
 
 def _startup_rows(
     dyn: _Dynamics,
     k: int,
-    parent: tuple[float, float, float, int, int, int],
+    parent: tuple[float, float, float, int, int, int, float, float],
     first: Sequence[int],
     table: list[GivenUp],
+    budget: int,
 ) -> tuple[np.ndarray, ...]:
-    """The states segment ``k`` leads to from a startup state (see ``_Layer``)."""
-    a, buffered, qoe, last, inits, idx = parent
+    """The states segment ``k`` leads to from a startup state (see ``_Layer``).
+
+    A state that starts playback may stand for arrivals up to ``lateness`` later (merged
+    timings): it is credited the stall time that much more buffer could save, so it
+    dominates each of them (see the module doc on pruning).
+    """
+    a, buffered, qoe, last, inits, idx, late, credit = parent
     buffered += dyn.durs[k]
     starts = buffered >= dyn.start - _EPS or k == dyn.video.n_segments - 1
     mbps = dyn.mbps
     rows = []
-    for q, done, given_up, mask in dyn.startup_fetches(k, a, inits, first):
+    for q, done, lag, given_up, mask in dyn.startup_fetches(k, a, late, inits, first, budget):
         value = qoe + mbps[q] - abs(mbps[q] - mbps[last]) if k > 0 else 0.0
         g = 0
         if given_up:
             g = len(table)
             table.append(given_up)
         if starts:
-            rows.append((done, _PLAYING, done + buffered, value, q, idx, 0, g))
+            bonus = LIN_REBUFFER_PENALTY * lag
+            row = (
+                done,
+                _PLAYING,
+                done + buffered,
+                value + bonus,
+                q,
+                idx,
+                0,
+                g,
+                0.0,
+                credit + bonus,
+            )
         else:
-            rows.append((done, _STARTUP, buffered, value, q, idx, mask, g))
-    dtypes = (np.float64, np.int8, np.float64, np.float64, np.int64, np.int64, np.int64)
+            row = (done, _STARTUP, buffered, value, q, idx, mask, g, lag, credit)
+        rows.append(row)
+    dtypes = (np.float64, np.int8, np.float64, np.float64, np.int64, np.int64, np.int64, np.int64)
     return tuple(
-        np.array([r[c] for r in rows], dtype=dt) for c, dt in enumerate((*dtypes, np.int64))
+        np.array([r[c] for r in rows], dtype=dt)
+        for c, dt in enumerate((*dtypes, np.float64, np.float64))
     )
+
+
+def _merge_startup(cols: list[np.ndarray], fresh: np.ndarray) -> list[np.ndarray]:
+    """States still in startup, and ``fresh`` ones (just started playback), merged by
+    arrival where there are too many: per rung (and init set) in buckets of close
+    arrivals, each kept as its earliest state with the best QoE of the bucket, credited
+    the buffer the latest one has more (``4.3 x`` that, by the pruning argument of the
+    module doc, which makes it dominate every state of its bucket)."""
+    startup = cols[_PH] == _STARTUP
+    groups: dict[tuple[int, int, int], list[int]] = {}
+    for i in np.flatnonzero(startup | fresh).tolist():
+        key = (int(cols[_PH][i]), int(cols[_Q][i]), int(cols[_INITS][i]))
+        groups.setdefault(key, []).append(i)
+    waiting = sum(len(g) for key, g in groups.items() if key[0] == _STARTUP)
+    budgets = {
+        key: max(8, (_WAITING * len(g)) // waiting if key[0] == _STARTUP else _STARTING)
+        for key, g in groups.items()
+    }
+    if all(len(g) <= budgets[key] for key, g in groups.items()):
+        return cols
+    a, qoe, late, credit = (cols[c].copy() for c in (_A, _QOE, _LATE, _CREDIT))
+    lv = cols[_LV]
+    mu = LIN_REBUFFER_PENALTY
+    drop: list[int] = []
+    for key, members in groups.items():
+        if len(members) <= budgets[key]:
+            continue
+        playing = key[0] == _PLAYING
+        # How much later a state's buffer may run out: its dry time once playing,
+        # its arrival (and lateness) before.
+        ends = lv if playing else a + late
+        members.sort(key=lambda i: a[i])
+        width = (a[members[-1]] - a[members[0]]) / budgets[key]
+        rep = members[0]
+        end, best = float(ends[rep]), qoe[rep]
+        for i in [*members[1:], -1]:
+            if i >= 0 and a[i] - a[rep] < width:
+                end, best = max(end, float(ends[i])), max(best, qoe[i])
+                drop.append(i)
+                continue
+            if playing:
+                bonus = best + mu * (end - float(lv[rep])) - qoe[rep]
+                qoe[rep] += bonus
+                credit[rep] += bonus
+            else:
+                credit[rep] += best - qoe[rep]
+                qoe[rep], late[rep] = best, end - a[rep]
+            if i >= 0:
+                rep, end, best = i, float(ends[i]), qoe[i]
+    keep = np.setdiff1d(np.arange(len(a)), np.array(drop, dtype=np.int64))
+    cols = [*cols]
+    cols[_QOE], cols[_LATE], cols[_CREDIT] = qoe, late, credit
+    return [c[keep] for c in cols]
 
 
 class _VectorLink:
@@ -643,6 +846,7 @@ def _prune(
         qoe[order].tolist(),
         q[order].tolist(),
         cols[_INITS][order].tolist(),
+        cols[_LATE][order].tolist(),
         order.tolist(),
         strict=True,
     )
@@ -663,8 +867,8 @@ def _prune(
     right, left = bisect.bisect_right, bisect.bisect_left
     # Startup states hold the same media; one beats another only with the same arrival
     # and init segments (an earlier one cannot wait: see the module doc).
-    startup_best: dict[tuple[float, int], list[float]] = {}
-    for t, phase, level, value, rung, inits, pos in cand:
+    startup_best: dict[tuple[float, int, float], list[float]] = {}
+    for t, phase, level, value, rung, inits, late, pos in cand:
         if phase == _PLAYING:
             w = value + mu * level
             dominated = False
@@ -688,7 +892,7 @@ def _prune(
                 # The goal can never hold this state back: more buffer is simply better.
                 ahead[rung].add(level, value)
         else:
-            best = startup_best.setdefault((t, inits), [-math.inf] * rungs)
+            best = startup_best.setdefault((t, inits, late), [-math.inf] * rungs)
             if any(best[g] - smooth >= value for g, smooth in near[rung]):
                 continue
             best[rung] = max(best[rung], value)
