@@ -32,8 +32,10 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 
-# Reinstall when the project's metadata changes (new dependency, new entry point).
-$(INSTALLED): pyproject.toml | $(BIN)/python
+# Reinstall when the project's metadata changes (new dependency, new entry point) or the
+# engine core changes: setup.py compiles player/engine/core.py with mypyc (an edited
+# core.py beside an older build runs as plain Python until then; see docs/ARCHITECTURE.md).
+$(INSTALLED): pyproject.toml setup.py player/engine/core.py | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[$(EXTRAS)]'
 	touch $@
 
@@ -49,6 +51,9 @@ typecheck: setup
 
 pytest: setup
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	@# The suite ran the compiled engine core; its own tests once more on core.py itself.
+	ABRKIT_PURE_PYTHON=1 $(BIN)/python -m pytest -q tests/engine \
+	  --ignore=tests/engine/test_compiled_core.py
 
 test: lint typecheck pytest
 
@@ -57,3 +62,4 @@ bench: setup
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info
+	rm -f player/engine/*.so player/engine/core.sha256

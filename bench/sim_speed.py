@@ -10,10 +10,12 @@
    complete, as the simulator made them) recorded once and replayed on fresh engines,
    with ``bola`` and with a policy that always answers the same rung; the rest of a
    session is the simulator's link model and bookkeeping.
-3. With ``--against REV`` (a git revision, e.g. ``HEAD~3``): the first variant at that
+3. The compiled engine core against ``core.py`` (``ABRKIT_PURE_PYTHON=1``): the first
+   variant in two processes of the working tree, runs interleaved (see ``setup.py``).
+4. With ``--against REV`` (a git revision, e.g. ``HEAD~3``): the first variant at that
    revision and at the working tree, each in its own process, runs interleaved, so the
    speed-up is measured side by side under the same load.
-4. A sweep of 500 sessions (the curated traces cycled, four policies) on 1 and on 2
+5. A sweep of 500 sessions (the curated traces cycled, four policies) on 1 and on 2
    worker processes.
 
 The machine is shared: CPU time (``time.process_time``) is printed next to wall time, and
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import io
+import os
 import statistics
 import subprocess
 import sys
@@ -34,13 +37,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from _figures import figure, print_json
 
 import abr.policies  # noqa: F401  (registers the policies)
+import traces.sim.simulator as simulator_module
 from abr import AbrContext, Decision, create_policy
-from player.engine import Engine
+from player.engine import COMPILED, PURE_PYTHON_ENV, Engine
 from traces import trace_files
 from traces.loaders import load_trace
 from traces.sim import Simulator, get_model, load_video
@@ -68,7 +72,8 @@ def one_session(repeat: int) -> list[tuple[str, float]]:
             get_model("pensieve"),
         ),
     ]
-    print(f"one session with bola over {trace.name} ({repeat} runs each, median)")
+    core = "compiled (mypyc)" if COMPILED else "core.py (not compiled)"
+    print(f"one session with bola over {trace.name} ({repeat} runs each, median); engine {core}")
     head = ("variant", "segs", "sim s", "wall ms", "cpu ms", "sim s / wall s")
     print(f"{head[0]:40} {head[1]:>5} {head[2]:>7} {head[3]:>8} {head[4]:>8} {head[5]:>15}")
     speeds: list[tuple[str, float]] = []
@@ -101,29 +106,40 @@ class _OneRung:
         return Decision(min(5, len(ctx.ladder) - 1), "fixed")
 
 
+class _RecordingEngine:
+    """An :class:`Engine` that records the calls a simulator makes of it (a wrapper: a
+    compiled engine class takes no patched methods)."""
+
+    calls: ClassVar[list[tuple[str, tuple[Any, ...], dict[str, Any]]]] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._engine = Engine(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._engine, name)
+        if name not in ("start", "tick", "progress", "complete"):
+            return attr
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            self.calls.append((name, args, kwargs))
+            return attr(*args, **kwargs)
+
+        return call
+
+
 def engine_alone(repeat: int) -> dict[str, float]:
     """Median CPU ms of the first variant's engine calls replayed on fresh engines."""
     bbb = load_video("bbb.json")
     trace = load_trace(trace_files("ghent-4g-lte")[0])
     sim = Simulator(bbb, get_model("sabre"))
-    calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = []
     names = ("start", "tick", "progress", "complete")
-    originals = {n: getattr(Engine, n) for n in names}
-
-    def recorder(name: str) -> Any:
-        def call(self: Engine, *args: Any, **kwargs: Any) -> Any:
-            calls.append((name, args, kwargs))
-            return originals[name](self, *args, **kwargs)
-
-        return call
-
-    for n in names:
-        setattr(Engine, n, recorder(n))
+    calls = _RecordingEngine.calls
+    calls.clear()
+    simulator_module.Engine = _RecordingEngine  # type: ignore[misc]
     try:
         sim.run(trace, "bola")
     finally:
-        for n in names:
-            setattr(Engine, n, originals[n])
+        simulator_module.Engine = Engine  # type: ignore[misc]
 
     def replay(policy: Any) -> float:
         engine = Engine(
@@ -170,6 +186,51 @@ for _ in sys.stdin:
 """
 
 
+def _interleaved(runs: dict[str, tuple[str, dict[str, str]]], repeat: int) -> dict[str, float]:
+    """Median CPU ms of the first variant per ``label: (source tree, extra environment)``,
+    each in its own process, the runs interleaved so they share the machine's load."""
+    procs = {
+        label: subprocess.Popen(
+            [sys.executable, "-c", _AB_CHILD, tree],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env={**os.environ, **env},
+        )
+        for label, (tree, env) in runs.items()
+    }
+    times: dict[str, list[float]] = {label: [] for label in runs}
+    try:
+        for _ in range(repeat):
+            for label, p in procs.items():
+                assert p.stdin is not None and p.stdout is not None
+                p.stdin.write("\n")
+                p.stdin.flush()
+                times[label].append(float(p.stdout.readline()))
+    finally:
+        for p in procs.values():
+            if p.stdin is not None:
+                p.stdin.close()
+            p.wait(timeout=60)
+    return {label: statistics.median(ts) * 1e3 for label, ts in times.items()}
+
+
+def compiled_vs_pure(repeat: int) -> tuple[float, float] | None:
+    """The first variant on ``core.py`` and on the compiled core, interleaved."""
+    if not COMPILED:
+        print("\nthe engine core is not compiled here (see setup.py): no comparison")
+        return None
+    ms = _interleaved(
+        {"pure": (str(ROOT), {PURE_PYTHON_ENV: "1"}), "compiled": (str(ROOT), {})}, repeat
+    )
+    print(
+        f"\nthe first variant on core.py and on the compiled core, interleaved in two "
+        f"processes (median CPU ms of {repeat}): {ms['pure']:.2f} -> {ms['compiled']:.2f}, "
+        f"{ms['pure'] / ms['compiled']:.2f}x as fast"
+    )
+    return ms["pure"], ms["compiled"]
+
+
 def against(rev: str, repeat: int) -> tuple[float, float]:
     """Median CPU ms of the first variant at ``rev`` and at the working tree, interleaved."""
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,37 +241,15 @@ def against(rev: str, repeat: int) -> tuple[float, float]:
         old.mkdir()
         with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
             tar.extractall(old, filter="data")
-        trees = {"old": str(old), "new": str(ROOT)}
-        procs = {
-            k: subprocess.Popen(
-                [sys.executable, "-c", _AB_CHILD, tree],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                text=True,
-            )
-            for k, tree in trees.items()
-        }
-        times: dict[str, list[float]] = {k: [] for k in trees}
-        try:
-            for _ in range(repeat):
-                for k, p in procs.items():
-                    assert p.stdin is not None and p.stdout is not None
-                    p.stdin.write("\n")
-                    p.stdin.flush()
-                    times[k].append(float(p.stdout.readline()))
-        finally:
-            for p in procs.values():
-                if p.stdin is not None:
-                    p.stdin.close()
-                p.wait(timeout=60)
-    old_ms = statistics.median(times["old"]) * 1e3
-    new_ms = statistics.median(times["new"]) * 1e3
+        # The old tree is a plain export with no build: its engine core runs as Python,
+        # the working tree's as built (compiled unless ABRKIT_PURE_PYTHON=1 is set).
+        ms = _interleaved({"old": (str(old), {}), "new": (str(ROOT), {})}, repeat)
     print(
         f"\nthe first variant at {rev} and now, interleaved in two processes "
-        f"(median CPU ms of {repeat}): {old_ms:.2f} -> {new_ms:.2f}, "
-        f"{old_ms / new_ms:.2f}x as fast"
+        f"(median CPU ms of {repeat}): {ms['old']:.2f} -> {ms['new']:.2f}, "
+        f"{ms['old'] / ms['new']:.2f}x as fast"
     )
-    return old_ms, new_ms
+    return ms["old"], ms["new"]
 
 
 def many_sessions(n: int) -> dict[int, float]:
@@ -258,6 +297,7 @@ def main() -> int:
     calibration()
     one = one_session(args.repeat)
     alone = engine_alone(args.repeat)
+    accel = compiled_vs_pure(args.repeat)
     versus = against(args.against, args.repeat) if args.against else None
     many = many_sessions(args.sessions)
     if args.json:
@@ -285,6 +325,16 @@ def main() -> int:
                 f"bola; {alone['one rung']:.2f} ms with a policy that costs nothing",
             ),
         ]
+        if accel is not None:
+            figs.append(
+                figure(
+                    "compiled engine core against core.py",
+                    round(accel[0] / accel[1], 2),
+                    "x",
+                    f"median CPU ms of {args.repeat} interleaved runs of the first variant: "
+                    f"{accel[0]:.2f} on core.py, {accel[1]:.2f} compiled (mypyc)",
+                )
+            )
         if versus is not None:
             figs.append(
                 figure(

@@ -298,11 +298,17 @@ class Player:
     def seek(self, position: float) -> None:
         """Seek to ``position`` (seconds on the presentation timeline)."""
         engine = self._need_engine()
+        if not isinstance(position, int | float) or isinstance(position, bool):
+            # The engine takes a wrong type for a programming error (TypeError); an
+            # application's caller gets the typed error.
+            raise PlayerError(Code.INVALID_ARGUMENT, f"seek to a number, not {position!r}")
         self._command(lambda now: engine.seek(position, now), validate=True)
 
     def select_quality(self, quality: int | None, kind: TrackKind = TrackKind.VIDEO) -> None:
         """Fix the rung (index into the track's ladder) or go back to ABR with None."""
         engine = self._need_engine()
+        if quality is not None and (not isinstance(quality, int) or isinstance(quality, bool)):
+            raise PlayerError(Code.INVALID_ARGUMENT, f"a quality is a rung index, not {quality!r}")
         self._command(lambda now: engine.select_quality(quality, now, track=kind), validate=True)
 
     def select_audio_language(self, language: str) -> None:

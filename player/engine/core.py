@@ -2284,9 +2284,10 @@ def _next_time(ts: _Track) -> float:
 
 
 def _check_time(t: float, name: str = "now") -> None:
-    try:
-        if math.isfinite(t) and not isinstance(t, bool):
-            return
-    except TypeError:
-        pass
-    raise PlayerError(Code.INVALID_ARGUMENT, f"{name} must be a finite number, not {t!r}")
+    """A time must be a finite number: PlayerError for NaN and infinities. A value that
+    is no number at all is a programming error mypy flags; it raises TypeError, as the
+    compiled core's own argument checks do (see ``_core_loader``)."""
+    if not isinstance(t, int | float) or isinstance(t, bool):
+        raise TypeError(f"{name} must be a float, not {type(t).__name__}")
+    if not math.isfinite(t):
+        raise PlayerError(Code.INVALID_ARGUMENT, f"{name} must be a finite number, not {t!r}")

@@ -185,6 +185,16 @@ async def test_quality_selection_tracks_and_back_to_auto(tiny_dir: Path) -> None
         with pytest.raises(PlayerError) as exc:
             player.select_quality(7)
         assert exc.value.code == Code.INVALID_ARGUMENT
+        # Wrong types from an application are typed errors too (the engine itself,
+        # compiled or not, raises TypeError for them).
+        for call in (lambda: player.select_quality("1"), lambda: player.seek("3")):  # type: ignore[arg-type]
+            with pytest.raises(PlayerError) as exc:
+                call()
+            assert exc.value.code == Code.INVALID_ARGUMENT
+        for bad in (float("nan"), float("inf")):
+            with pytest.raises(PlayerError) as exc:
+                player.seek(bad)
+            assert exc.value.code == Code.INVALID_ARGUMENT
         assert player.engine is not None and player.engine.manual_quality() == 0
         await player.wait_ended(timeout=60)
         qualities = [a.quality for a in appended if a.track is TrackKind.VIDEO]
