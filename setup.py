@@ -7,7 +7,7 @@ the simulator, and compiled it runs a whole simulated session about 1.5x as fast
 accelerator only: ``player.engine`` falls back to ``core.py`` when it is missing, when
 it was built from a different ``core.py`` (a stamp beside it holds the source's SHA-256)
 or when ``ABRKIT_PURE_PYTHON=1`` is set. ``ABRKIT_PURE_PYTHON=1`` at build time, or a
-build without mypyc, builds nothing.
+build without mypyc or a C compiler, installs the package without it.
 """
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class BuildExtWithStamp(build_ext):  # type: ignore[misc]
                 continue
             digest = hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
             target = Path(self.get_ext_fullpath(ext.name))
+            if not target.exists():
+                continue  # an optional extension that did not build: core.py runs
             stamp = target.parent / (ext.name.rsplit(".", 1)[-1] + STAMP_SUFFIX)
             stamp.write_text(digest + "\n")
 
@@ -57,7 +59,14 @@ def ext_modules() -> list[Any]:
         "--cache-dir",
         str(Path("build") / "mypyc-cache"),
     ]
-    return list(mypycify([*flags, *COMPILED.values()], opt_level="3"))
+    try:
+        extensions = list(mypycify([*flags, *COMPILED.values()], opt_level="3"))
+    except (Exception, SystemExit) as exc:  # mypyc exits on what it cannot compile
+        print(f"abrkit: not compiling the engine core ({exc!r}); it runs as Python")
+        return []
+    for ext in extensions:
+        ext.optional = True  # no C compiler: install anyway, core.py runs
+    return extensions
 
 
 setup(ext_modules=ext_modules(), cmdclass={"build_ext": BuildExtWithStamp})
