@@ -249,14 +249,22 @@ class HybridPolicy:
         # BOLA's objective may prefer a much lower rung at this buffer level; refetch no
         # lower than what the download's own rate sustains, so one slow segment does not
         # become a dip below the steady rung (and a switch straight back).
-        measured = progress.bytes_loaded * 8.0 / progress.elapsed_s
-        sustained = quality_for_bitrate(
-            ctx.ladder,
-            measured * self.safety_factor,
-            latency_s=ctx.latency_s,
-            segment_duration=ctx.segment_duration,
+        measured = self._rung(
+            ctx, progress.bytes_loaded * 8.0 / progress.elapsed_s * self.safety_factor
         )
-        return max(q, min(sustained, progress.quality - 1))
+        if measured >= progress.quality:
+            return None  # the download's own rate sustains its rung
+        # Nor, while the buffer is healthy (BOLA mode), lower than the rung the estimate
+        # sustains (as choose floors BOLA): the first half second of a download may fall
+        # in a trough of the link that the estimate has already averaged out. A download
+        # at or below that rung is left alone unless the rest, at the rate it is
+        # getting, would outlast the buffer (a collapse, not a trough).
+        estimated = self._rung(ctx, (ctx.throughput_bps or 0.0) * self.safety_factor)
+        if progress.quality > estimated:
+            return max(q, measured, estimated)
+        if (total - progress.bytes_loaded) / rate < ctx.buffer_level:
+            return None
+        return max(q, measured)
 
 
 register_policy("hybrid", HybridPolicy)
