@@ -57,8 +57,10 @@ pytest: setup
 
 test: lint typecheck pytest
 
+# BENCH_ARGS: e.g. "--readme README.md" refreshes the README's table from this run.
+BENCH_ARGS ?=
 bench: setup
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache build *.egg-info

@@ -162,10 +162,33 @@ def _machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), Python {platform.python_version()}, {ffmpeg}"
 
 
+def _revision() -> str:
+    """The commit measured (``+changes`` when the work tree differs from it)."""
+    try:
+        head = subprocess.run(
+            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", str(HERE), "status", "--porcelain", "--untracked-files=no"],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=30,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "an unknown commit"
+    return f"commit {head}{' +changes' if dirty else ''}"
+
+
 def table(results: list[Result], date: str, total_s: float) -> str:
     """The one Markdown table (with its heading line)."""
     lines = [
-        f"Measured {date} on {_machine()}; `make bench` took {total_s / 60:.0f} min.",
+        f"Measured {date} at {_revision()} on {_machine()}; `make bench` took "
+        f"{total_s / 60:.0f} min.",
         "",
         "| figure | value | how it was measured | script |",
         "|---|---:|---|---|",
