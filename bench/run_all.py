@@ -164,21 +164,15 @@ def _machine() -> str:
 
 def _revision() -> str:
     """The commit measured (``+changes`` when the work tree differs from it)."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(
+            ["git", "-C", str(HERE), *args], capture_output=True, text=True, check=True, timeout=30
+        ).stdout.strip()
+
     try:
-        head = subprocess.run(
-            ["git", "-C", str(HERE), "rev-parse", "--short", "HEAD"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "-C", str(HERE), "status", "--porcelain", "--untracked-files=no"],
-            capture_output=True,
-            text=True,
-            check=True,
-            timeout=30,
-        ).stdout.strip()
+        head = git("rev-parse", "--short", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.SubprocessError):
         return "an unknown commit"
     return f"commit {head}{' +changes' if dirty else ''}"
