@@ -1281,6 +1281,10 @@ class Engine:
         for t in self._tracks:
             total += t.buffer.nbytes
         if total > self._max_bytes and not self._room_for(expected, now, out):
+            if ts.decided_reason != "abandon":
+                # Ask again once there is room: the buffer will have drained by then,
+                # and a choice made on the fuller buffer would go out stale.
+                ts.decided_at = math.nan
             return False
         req = self._new_request(_MEDIA, ts, seg.urls, now)
         req.segment = seg
