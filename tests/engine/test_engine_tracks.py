@@ -159,6 +159,39 @@ def test_the_buffer_never_exceeds_its_byte_cap() -> None:
     assert not sim.events(Stalled)
 
 
+def test_a_choice_held_back_by_the_byte_cap_is_made_again_when_it_goes_out() -> None:
+    """Each media Fetch carries a choice made at the moment it is issued, not one made
+    on the fuller buffer of an earlier, cap-blocked attempt."""
+    cap = 1_500_000
+    cfg = PlayerConfig(buffer=BufferGoals(goal_s=30.0, max_bytes=cap))
+    asked: list[tuple[int, float]] = []  # (segment number, now)
+
+    class Recording(RatePolicy):
+        def choose(self, ctx):  # type: ignore[no-untyped-def]
+            asked.append((ctx.segment_number, ctx.now))
+            return super().choose(ctx)
+
+    e = Engine(vod(duration=120), Recording(), LastSample(), cfg)
+    sim = Sim(e, bandwidth=40e6)
+    sim.start(0.0)
+    sim.run(until=300.0)
+    assert sim.events(Ended)
+    media = [
+        f for f in sim.fetches if f.purpose is FetchPurpose.MEDIA and f.track is TrackKind.VIDEO
+    ]
+    blocked = 0
+    for f in media:
+        assert f.segment is not None
+        times = [t for n, t in asked if n == f.segment.number - 1]  # vod() counts from 1
+        blocked += len(times) > 1
+        # Made when it went out (an init segment's fetch may come between), not seconds
+        # before, while the cap held it back.
+        assert times and 0 <= sim.issued[f.request_id] - times[-1] < 0.1, (
+            f"segment {f.segment.number}: asked at {times}, issued at {sim.issued[f.request_id]}"
+        )
+    assert blocked, "the cap held some choices back"
+
+
 def test_a_cap_smaller_than_one_segment_is_a_config_error() -> None:
     cfg = PlayerConfig(buffer=BufferGoals(max_bytes=10_000))
     e = Engine(vod(duration=20), RatePolicy(), LastSample(), cfg)
