@@ -7,9 +7,11 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 EXTRAS := gui,dev,distributed
-# Qt (offscreen widgets, QtMultimedia) and audio need these shared libraries.
+# Qt (offscreen widgets, QtMultimedia) and audio need these shared libraries; the
+# offline store's keyring test runs GNOME Keyring on a private D-Bus session.
 DEB_PACKAGES := libgl1 libegl1 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 \
-	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libpulse0 libasound2
+	libdbus-1-3 libglib2.0-0 libxcb-cursor0 libpulse0 libasound2 \
+	gnome-keyring dbus-daemon
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 INSTALLED := $(VENV)/.installed
 
