@@ -6,7 +6,7 @@ system would prefer a compiled module over ``core.py`` even after ``core.py`` is
 this loader does not: it runs the compiled module only when the stamp matches the
 ``core.py`` beside it, and ``core.py`` itself otherwise, or when the environment sets
 ``ABRKIT_PURE_PYTHON=1``. The two behave alike (``tests/engine/test_compiled_core.py``
-replays sessions on both and compares them event by event).
+replays sessions on both and requires them equal to the last bit).
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from types import ModuleType
 _NAME = "player.engine.core"
 _SOURCE = Path(__file__).with_name("core.py")
 _STAMP = Path(__file__).with_name("core.sha256")
+_EXTENSION = importlib.machinery.ExtensionFileLoader
 #: Set to ``1`` to run the pure-Python engine core even when a compiled one is built.
 PURE_PYTHON_ENV = "ABRKIT_PURE_PYTHON"
 
@@ -30,7 +31,7 @@ PURE_PYTHON_ENV = "ABRKIT_PURE_PYTHON"
 def _compiled_spec() -> importlib.machinery.ModuleSpec | None:
     """The compiled core's spec, or None when none is built beside ``core.py``."""
     spec = importlib.util.find_spec(_NAME)
-    if spec is None or not isinstance(spec.loader, importlib.machinery.ExtensionFileLoader):
+    if spec is None or not isinstance(spec.loader, _EXTENSION):
         return None
     return spec
 
@@ -78,6 +79,3 @@ def load_core() -> tuple[ModuleType, bool]:
     import player.engine.core as compiled  # the ExtensionFileLoader's module
 
     return compiled, True
-
-
-_EXTENSION = importlib.machinery.ExtensionFileLoader
