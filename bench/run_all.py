@@ -53,6 +53,7 @@ QUICK: dict[str, list[str]] = {
     "session_rss": ["--seconds", "5"],
     "fuzz_long": ["--inputs", "2000"],
     "qoe_table": ["--limit", "2", "--no-oracle"],
+    "property_seeds": ["--seeds", "1"],
     "soak": ["--hours", "0.1", "--every", "10"],
     "abr_policies": ["--reps", "2"],
     "drm_license_latency": ["--reps", "20"],
