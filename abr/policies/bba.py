@@ -20,6 +20,14 @@ downloads before ``B`` seconds of buffer run out whenever the link carries at le
 ``SAFE_HEADROOM`` (2) segments of buffer beyond the bound, so the two bounds form a
 hysteresis band instead of a flip-flop at the edge of the safe area.
 Stateless: it reads the previous rung from the context.
+
+A limit that follows from the safe area: a buffer of ``B`` seconds caps the rate at
+``R_min * B / V``, 7.5 x the lowest rung for a 30 s buffer of 4 s segments, however fast
+the link. On wider ladders BBA-0 settles below a quarter of the bandwidth, which
+``check_policy``'s convergence property flags on random seeds
+(``bench/property_seeds.py``: 7 of 20). Taking the slowest recent download as the
+capacity instead of ``R_min`` lifts the cap but makes BBA follow the link's jitter (9 of
+12 seeds then broke the no-oscillation property), so the paper's rule stays.
 """
 
 from __future__ import annotations
