@@ -8,12 +8,14 @@ runs failed and which properties failed; ``--show`` prints each failure's messag
 ladder, bandwidth and rungs that broke it). Side by side in one run; takes a few minutes.
 
     .venv/bin/python bench/property_seeds.py [--seeds 12] [--policies hybrid,bola] [--show]
+        [--import my_policies --policies half]
 """
 
 from __future__ import annotations
 
 import argparse
 import collections
+import importlib
 import re
 import sys
 
@@ -46,8 +48,18 @@ def main() -> int:
     ap.add_argument("--seeds", type=int, default=12, help="random runs per policy")
     ap.add_argument("--policies", default="", help="comma-separated (default: all built in)")
     ap.add_argument("--show", action="store_true", help="print each failure's message")
+    ap.add_argument(
+        "--import",
+        dest="modules",
+        action="append",
+        default=[],
+        metavar="MODULE",
+        help="import MODULE first (one that registers your policy with register_policy)",
+    )
     ap.add_argument("--json", action="store_true", help="print the figures as JSON (last line)")
     args = ap.parse_args()
+    for module in args.modules:
+        importlib.import_module(module)
     names = [p for p in args.policies.split(",") if p] or sorted(policy_names())
     print(f"check_policy on {args.seeds} random seeds per policy")
     print(f"{'policy':<12} {'failed runs':>11}  properties that failed")
