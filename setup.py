@@ -22,7 +22,7 @@ from setuptools.command.build_ext import build_ext
 
 ROOT = Path(__file__).resolve().parent
 COMPILED = {"player.engine.core": "player/engine/core.py"}
-STAMP_SUFFIX = ".sha256"  # beside the extension: <module>.sha256 (see player/engine/_core.py)
+STAMP_SUFFIX = ".sha256"  # beside the extension (see player/engine/_core_loader.py)
 
 
 class BuildExtWithStamp(build_ext):  # type: ignore[misc]
@@ -34,10 +34,10 @@ class BuildExtWithStamp(build_ext):  # type: ignore[misc]
             source = COMPILED.get(ext.name)
             if source is None:
                 continue
-            digest = hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
             target = Path(self.get_ext_fullpath(ext.name))
             if not target.exists():
                 continue  # an optional extension that did not build: core.py runs
+            digest = hashlib.sha256((ROOT / source).read_bytes()).hexdigest()
             stamp = target.parent / (ext.name.rsplit(".", 1)[-1] + STAMP_SUFFIX)
             stamp.write_text(digest + "\n")
 
