@@ -38,6 +38,7 @@ from abr.registry import (
     register_estimator,
     register_policy,
 )
+from abr.slots import slot_constructor
 
 __all__ = [
     "AbrContext",
@@ -71,4 +72,5 @@ __all__ = [
     "qoe_log",
     "register_estimator",
     "register_policy",
+    "slot_constructor",
 ]

@@ -30,7 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 
 from abr.interface import AbrContext, Decision, DownloadProgress, PlaybackState, Rung
 from abr.policies._common import (
@@ -40,6 +40,7 @@ from abr.policies._common import (
 )
 from abr.policies.throughput import SAFETY_FACTOR
 from abr.registry import register_policy
+from abr.slots import slot_constructor
 
 #: dash.js ``BolaRule.MINIMUM_BUFFER_S``: BOLA never delays below this buffer level.
 MINIMUM_BUFFER_S = 10.0
@@ -142,34 +143,12 @@ class BolaState:
     last_sample_end: float | None = None  # end of the newest download seen
 
 
-def _state_builder() -> Callable[[bool, float, int | None, float | None, float | None], BolaState]:
-    """``BolaState(...)`` through its slots: a frozen dataclass's ``__init__`` sets each
-    field with ``object.__setattr__``, and a state is built at every decision."""
-    names = [f.name for f in fields(BolaState)]
-    if names != ["steady", "placeholder", "last_quality", "last_call", "last_sample_end"]:
-        return BolaState  # pragma: no cover (the fields changed: the plain constructor)
-    s0, s1, s2, s3, s4 = (getattr(BolaState, n).__set__ for n in names)
-    new = object.__new__
-
-    def build(
-        steady: bool,
-        placeholder: float,
-        last_quality: int | None,
-        last_call: float | None,
-        last_sample_end: float | None,
-    ) -> BolaState:
-        state: BolaState = new(BolaState)
-        s0(state, steady)
-        s1(state, placeholder)
-        s2(state, last_quality)
-        s3(state, last_call)
-        s4(state, last_sample_end)
-        return state
-
-    return build
-
-
-_new_state = _state_builder()
+# A state is built at every decision: through its slots.
+_new_state: Callable[[bool, float, int | None, float | None, float | None], BolaState] = (
+    slot_constructor(
+        BolaState, ("steady", "placeholder", "last_quality", "last_call", "last_sample_end")
+    )
+)
 
 
 def _safe_quality(ctx: AbrContext, throughput_bps: float, bitrates: tuple[float, ...]) -> int:

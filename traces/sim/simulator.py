@@ -19,13 +19,14 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from typing import Any
 
 from abr import AbrPolicy, create_estimator, create_policy
 from abr.interface import BandwidthEstimator
 from abr.qoe import SegmentRecord, qoe_lin
 from abr.registry import UnknownNameError
+from abr.slots import slot_constructor
 from player.engine import (
     Abort,
     Downloaded,
@@ -221,55 +222,23 @@ class Session:
         }
 
 
-def _segment_log_builder() -> Callable[
-    [int, int, int, int, float, float, float, float, float], SegmentLog
-]:
-    """``SegmentLog(...)`` made through its slots (half the cost of the frozen
-    dataclass's ``__init__``, which sets each field through ``object.__setattr__``);
-    a session makes one per segment."""
-    names = (
-        "index",
-        "quality",
-        "bitrate_bps",
-        "nbytes",
-        "request_s",
-        "complete_s",
-        "buffer_before_s",
-        "buffer_after_s",
-        "rebuffer_s",
+# One per segment of every session: through its slots.
+_new_segment_log: Callable[[int, int, int, int, float, float, float, float, float], SegmentLog] = (
+    slot_constructor(
+        SegmentLog,
+        (
+            "index",
+            "quality",
+            "bitrate_bps",
+            "nbytes",
+            "request_s",
+            "complete_s",
+            "buffer_before_s",
+            "buffer_after_s",
+            "rebuffer_s",
+        ),
     )
-    if tuple(f.name for f in fields(SegmentLog)) != names or hasattr(SegmentLog, "__post_init__"):
-        return SegmentLog  # (the fields changed: the constructor, to be safe)
-    s0, s1, s2, s3, s4, s5, s6, s7, s8 = (getattr(SegmentLog, n).__set__ for n in names)
-    new = object.__new__
-
-    def build(
-        index: int,
-        quality: int,
-        bitrate_bps: int,
-        nbytes: int,
-        request_s: float,
-        complete_s: float,
-        buffer_before_s: float,
-        buffer_after_s: float,
-        rebuffer_s: float,
-    ) -> SegmentLog:
-        log: SegmentLog = new(SegmentLog)
-        s0(log, index)
-        s1(log, quality)
-        s2(log, bitrate_bps)
-        s3(log, nbytes)
-        s4(log, request_s)
-        s5(log, complete_s)
-        s6(log, buffer_before_s)
-        s7(log, buffer_after_s)
-        s8(log, rebuffer_s)
-        return log
-
-    return build
-
-
-_new_segment_log = _segment_log_builder()
+)
 
 
 def _any_codec(_: str | None) -> bool:
