@@ -669,13 +669,7 @@ class Engine:
     def tick(self, now: float, position: float | None = None) -> list[Action]:
         """Time passed. ``position``: the sink's playhead, when it keeps the clock."""
         out: list[Action] = []
-        if (
-            now.__class__ is not float
-            or now - now != 0.0
-            or not self._started_fetching
-            or self._fatal is not None
-            or self._ended
-        ) and not self._accepting(now):  # (the common case checked inline)
+        if not self._accepting(now):
             return out
         if position is None:
             self._advance(now, out)
@@ -723,13 +717,7 @@ class Engine:
         out: list[Action] = []
         if req is None:
             return out
-        if (
-            now.__class__ is not float
-            or now - now != 0.0
-            or not self._started_fetching
-            or self._fatal is not None
-            or self._ended
-        ) and not self._accepting(now):  # (the common case checked inline)
+        if not self._accepting(now):
             return out
         if req.first_byte is None:
             req.first_byte = now if first_byte is None else first_byte
@@ -768,13 +756,7 @@ class Engine:
         out: list[Action] = []
         if req is None:
             return out
-        if (
-            now.__class__ is not float
-            or now - now != 0.0
-            or not self._started_fetching
-            or self._fatal is not None
-            or self._ended
-        ) and not self._accepting(now):  # (the common case checked inline)
+        if not self._accepting(now):
             return out
         if req.first_byte is None and first_byte is not None:
             req.first_byte = first_byte
