@@ -971,14 +971,7 @@ class Engine:
         clock = self._clock
         if now < clock:
             now = clock  # a driver's clock never runs backwards for the engine
-        if (  # _running(), inlined: this runs on every event
-            self._started
-            and not self._paused
-            and not self._stalled
-            and not self._seeking
-            and not self._ended
-            and self._fatal is None
-        ):
+        if self._running():
             pos = self._pos
             new = pos + (now - clock)
             limit = self._playable_end()
@@ -1079,14 +1072,7 @@ class Engine:
         # a track's wait, a playlist reload, a manifest refresh, a live window check.
         t = _INF
         pos = self._pos
-        running = (  # _running(), inlined
-            self._started
-            and not self._paused
-            and not self._stalled
-            and not self._seeking
-            and not self._ended
-            and self._fatal is None
-        )
+        running = self._running()
         if running:
             if len(gating) == 1:  # _playable_end(), inlined for one track
                 ce = gating[0].buffer.contiguous_end(pos)
